@@ -1,0 +1,31 @@
+"""Shared test fixtures. Every database test runs twice in `make test`: on SQLite and on
+PostgreSQL (FANGKONG_DATABASE_URL). The divisions of 长春市 are loaded once per test database."""
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from fangkong.places.loading import load_divisions
+
+    with django_db_blocker.unblock():
+        load_divisions()
+
+
+@pytest.fixture
+def make_staff(db):
+    """make_staff(role, districts=()) -> a logged-in-able user with that role."""
+    from django.contrib.auth import get_user_model
+
+    from fangkong.accounts.models import StaffProfile
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: str, districts=(), username: str | None = None):
+        user = get_user_model().objects.create_user(
+            username=username or f"{role}-{next(counter)}", password="correct-horse-battery"
+        )
+        StaffProfile.objects.create(user=user, role=role, districts=list(districts))
+        return user
+
+    return make

@@ -1,0 +1,34 @@
+"""Staff roles (DESIGN §6) and the districts each staff member may see."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", "居民"
+    SAMPLER = "sampler", "采样人员"
+    LAB = "lab", "检测机构"
+    CHECKPOINT = "checkpoint", "卡口人员"
+    HOTLINE = "hotline", "12345热线专席"
+    EMPLOYER = "employer", "企业联络员"
+    DISTRICT_REVIEWER = "district_reviewer", "区县审核员"
+    COMMAND_CENTRE = "command_centre", "指挥部"
+    AUDITOR = "auditor", "审计员"
+    ADMIN = "admin", "系统管理员"
+
+
+class StaffProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
+    )
+    role = models.CharField("角色", max_length=24, choices=Role.choices)
+    # County-level codes this person may see; empty means none unless the role is city-wide.
+    districts = models.JSONField("负责区县", default=list, blank=True)
+    organisation = models.CharField("单位", max_length=128, blank=True)
+
+    class Meta:
+        verbose_name = "工作人员"
+        verbose_name_plural = "工作人员"
+
+    def __str__(self) -> str:
+        return f"{self.user.username} ({self.get_role_display()})"

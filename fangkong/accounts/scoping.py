@@ -1,0 +1,65 @@
+"""Who may do what, and which districts they see. Every view and API route asks here."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from fangkong.accounts.models import Role
+
+CITY_WIDE = frozenset({Role.COMMAND_CENTRE, Role.AUDITOR, Role.ADMIN})
+
+# Which roles may load which kind of file. District-scoped roles may load only rows of their
+# districts (see fangkong.ingest).
+INGEST_ROLES: dict[str, frozenset[str]] = {
+    "residents": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.DISTRICT_REVIEWER}),
+    "presence": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.DISTRICT_REVIEWER}),
+    "designations": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.DISTRICT_REVIEWER}),
+    "samplings": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.SAMPLER}),
+    "results": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.LAB}),
+}
+
+PERSON_READERS = frozenset(
+    {Role.HOTLINE, Role.DISTRICT_REVIEWER, Role.COMMAND_CENTRE, Role.AUDITOR, Role.ADMIN}
+)
+FLAG_RESOLVERS = frozenset({Role.DISTRICT_REVIEWER, Role.COMMAND_CENTRE, Role.ADMIN})
+AUDIT_READERS = frozenset({Role.AUDITOR, Role.ADMIN})
+
+
+def role_of(user) -> str | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    profile = getattr(user, "staff", None)
+    return profile.role if profile else None
+
+
+def districts_of(user) -> frozenset[str] | None:
+    """County codes the user may see; None means the whole city."""
+    role = role_of(user)
+    if role is None:
+        return frozenset()
+    if role in CITY_WIDE:
+        return None
+    return frozenset(user.staff.districts or ())
+
+
+def has_role(user, roles) -> bool:
+    return role_of(user) in roles
+
+
+def require_role(user, roles) -> None:
+    if not has_role(user, roles):
+        raise PermissionDenied("您的角色无权进行此操作")
+
+
+def in_scope(user, county_code: str) -> bool:
+    scope = districts_of(user)
+    return scope is None or county_code in scope
+
+
+def scope_queryset(qs: QuerySet, user, field: str = "county_code") -> QuerySet:
+    """Limit a queryset to the user's districts: outside scope, a query returns nothing."""
+    scope = districts_of(user)
+    if scope is None:
+        return qs
+    return qs.filter(**{f"{field}__in": sorted(scope)})

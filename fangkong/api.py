@@ -1,0 +1,14 @@
+"""The JSON API (Django Ninja). Its OpenAPI schema at /api/openapi.json is a product surface."""
+
+from ninja import NinjaAPI
+
+from fangkong.ingest.api import router as ingest_router
+
+api = NinjaAPI(
+    title="防控 fangkong API",
+    version="1",
+    description="Facts in (residents, presence, designations, samplings, results); "
+    "see docs/ingest.md for columns.",
+    urls_namespace="api",
+)
+api.add_router("/ingest", ingest_router)

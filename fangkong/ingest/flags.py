@@ -1,0 +1,93 @@
+"""Conflicts flagged by ingestion, and their resolution by a person."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from fangkong.accounts.scoping import FLAG_RESOLVERS, in_scope, require_role
+from fangkong.audit.actions import record
+from fangkong.ingest.models import Flag
+from fangkong.people.models import Designation, Person
+from fangkong.testing.models import LabResult, Sampling
+
+
+def _person(ids):
+    return {
+        p["id"]: {"姓名": p["name"], "手机号": p["phone"], "社区代码": p["community_id"],
+                  "工作单位": p["employer"]}
+        for p in Person.objects.filter(id__in=ids).values(
+            "id", "name", "phone", "community_id", "employer")
+    }
+
+
+def _designation(ids):
+    return {
+        d.id: {"类别": d.get_kind_display(), "起始": d.start_at.isoformat(),
+               "截止": d.end_at.isoformat() if d.end_at else "", "判定单位": d.designated_by}
+        for d in Designation.objects.filter(id__in=ids)
+    }
+
+
+def _sampling(ids):
+    return {
+        s.id: {"采样点": s.site.code, "采样时间": s.sampled_at.isoformat(), "试管": s.tube.barcode}
+        for s in Sampling.objects.filter(id__in=ids).select_related("site", "tube")
+    }
+
+
+def _result(ids):
+    return {
+        r.id: {"结果": r.get_result_display(), "检测机构": r.lab,
+               "报告时间": r.reported_at.isoformat()}
+        for r in LabResult.objects.filter(id__in=ids)
+    }
+
+
+_DESCRIBE = {
+    "residents": _person,
+    "designations": _designation,
+    "samplings": _sampling,
+    "results": _result,
+    "presence": lambda ids: {},
+}
+
+
+def describe_current(kind: str, ids: list[int]) -> dict[int, dict]:
+    return _DESCRIBE[kind](ids) if ids else {}
+
+
+def do_resolve_flag(flag: Flag, user, *, accept: bool, note: str):
+    """Accept the incoming values (as a correction, with the resolver's reason) or keep what we
+    hold. Either way the decision is recorded with who and why."""
+    require_role(user, FLAG_RESOLVERS)
+    if flag.county_code and not in_scope(user, flag.county_code):
+        raise PermissionDenied("该待核记录不在您负责的区县")
+    note = note.strip()
+    if not note:
+        raise ValueError("请填写处理理由")
+    if flag.status != Flag.Status.OPEN:
+        raise ValueError("该记录已处理")
+    from fangkong.ingest.actions import do_ingest
+
+    with transaction.atomic():
+        report = None
+        if accept:
+            report = do_ingest(
+                flag.kind, rows=[{**flag.incoming, "correction_reason": note}], user=user,
+                source="flag", filename=f"flag-{flag.pk}", enforce_role=False,
+            )
+            if report.rejected or report.failure:
+                reason = report.failure or "; ".join(e["reason"] for e in report.errors)
+                raise ValueError(f"无法采纳:{reason}")
+        flag.status = Flag.Status.ACCEPTED if accept else Flag.Status.REJECTED
+        flag.resolved_by = user
+        flag.resolved_at = timezone.now()
+        flag.resolution_note = note[:200]
+        flag.save()
+        record(user, "flag.resolve", "flag", flag.pk, {
+            "accept": accept, "note": note, "kind": flag.kind, "key": flag.key,
+            "batch": report.batch_id if report else None,
+        })
+    return report

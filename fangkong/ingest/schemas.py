@@ -1,0 +1,101 @@
+"""The columns of each kind of file. docs/ingest.md describes them for the people who send us
+files; keep the two in step (a test checks that every column here is documented)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    check: str  # id_number, text, phone, code, timestamp, choice, pool_size
+    required: bool = True
+    aliases: tuple[str, ...] = ()
+    max_length: int = 200
+    choices: dict[str, str] = field(default_factory=dict)  # accepted spelling -> stored value
+    code_lengths: tuple[int, ...] = ()
+
+
+CORRECTION = Column("correction_reason", "text", required=False, aliases=("更正原因",))
+
+DESIGNATION_KINDS = {
+    "close_contact": "close_contact",
+    "密接": "close_contact",
+    "密切接触者": "close_contact",
+    "secondary_contact": "secondary_contact",
+    "次密接": "secondary_contact",
+    "次密切接触者": "secondary_contact",
+    "spacetime_companion": "spacetime_companion",
+    "时空伴随": "spacetime_companion",
+    "时空伴随者": "spacetime_companion",
+}
+OUTCOMES = {
+    "negative": "negative",
+    "阴性": "negative",
+    "positive": "positive",
+    "阳性": "positive",
+    "invalid": "invalid",
+    "无效": "invalid",
+}
+ID_NUMBER = Column("id_number", "id_number", aliases=("身份证号", "身份证号码", "证件号码"))
+
+SCHEMAS: dict[str, tuple[Column, ...]] = {
+    "residents": (
+        ID_NUMBER,
+        Column("name", "text", aliases=("姓名",), max_length=64),
+        Column("phone", "phone", aliases=("手机号", "联系电话", "电话")),
+        Column("community_code", "code", aliases=("社区代码", "居住社区代码"), code_lengths=(12,)),
+        Column("employer", "text", required=False, aliases=("工作单位",), max_length=128),
+        CORRECTION,
+    ),
+    "presence": (
+        ID_NUMBER,
+        Column("region_code", "code", aliases=("区域代码",), code_lengths=(6, 9, 12)),
+        Column("start_at", "timestamp", aliases=("开始时间",)),
+        Column("end_at", "timestamp", aliases=("结束时间",)),
+        Column("source", "text", required=False, aliases=("来源",), max_length=64),
+    ),
+    "designations": (
+        ID_NUMBER,
+        Column("kind", "choice", aliases=("类别", "判定类别"), choices=DESIGNATION_KINDS),
+        Column("start_at", "timestamp", aliases=("起始时间", "判定时间")),
+        Column("end_at", "timestamp", required=False, aliases=("截止时间", "解除时间")),
+        Column("designated_by", "text", aliases=("判定单位",), max_length=64),
+        CORRECTION,
+    ),
+    "samplings": (
+        ID_NUMBER,
+        Column("tube", "text", aliases=("试管条码", "管码"), max_length=32),
+        Column("pool_size", "pool_size", aliases=("混采人数",)),
+        Column("site_code", "text", aliases=("采样点编码",), max_length=32),
+        Column("sampled_at", "timestamp", aliases=("采样时间",)),
+        CORRECTION,
+    ),
+    "results": (
+        Column("tube", "text", aliases=("试管条码", "管码"), max_length=32),
+        Column("result", "choice", aliases=("检测结果", "结果"), choices=OUTCOMES),
+        Column("lab", "text", aliases=("检测机构",), max_length=64),
+        Column("reported_at", "timestamp", aliases=("报告时间",)),
+        CORRECTION,
+    ),
+}
+
+
+def column_map(kind: str, header: list[str]) -> tuple[dict[str, str], list[str], list[str]]:
+    """Match a file's header to the schema: (file column -> schema name, missing required
+    columns, ignored file columns). Names match case- and space-insensitively, or by alias."""
+    wanted: dict[str, str] = {}
+    for column in SCHEMAS[kind]:
+        for spelling in (column.name, *column.aliases):
+            wanted[spelling.strip().lower()] = column.name
+    mapping: dict[str, str] = {}
+    ignored: list[str] = []
+    for name in header:
+        target = wanted.get(name.strip().lower())
+        if target and target not in mapping.values():
+            mapping[name] = target
+        else:
+            ignored.append(name)
+    missing = [c.name for c in SCHEMAS[kind] if c.required and c.name not in mapping.values()]
+    return mapping, missing, ignored

@@ -1,0 +1,1 @@
+"""Division data shipped with the code; see README.md."""

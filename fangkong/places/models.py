@@ -1,0 +1,40 @@
+"""Administrative divisions (行政区划) of 长春市, from a maintained public dataset."""
+
+from django.db import models
+
+
+class Level(models.IntegerChoices):
+    PROVINCE = 1, "省"
+    CITY = 2, "市"
+    COUNTY = 3, "区县"
+    STREET = 4, "街道/乡镇"
+    COMMUNITY = 5, "社区/村"
+
+
+class Division(models.Model):
+    """One division. Codes are GB/T 2260 (6 digits) or statistical codes (9 and 12 digits).
+
+    `county_code` is the county-level ancestor: staff are scoped by it. Historic county codes
+    (九台市 220181, 公主岭市 220381 …) are kept with `is_current=False` because real ID numbers
+    carry them.
+    """
+
+    code = models.CharField("代码", max_length=12, primary_key=True)
+    name = models.CharField("名称", max_length=64)
+    level = models.PositiveSmallIntegerField("级别", choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    county_code = models.CharField("所属区县代码", max_length=6, db_index=True)
+    is_current = models.BooleanField("现行", default=True)
+    is_development_zone = models.BooleanField("开发区", default=False)
+    population_2020 = models.PositiveIntegerField("七普常住人口", null=True, blank=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "行政区划"
+        verbose_name_plural = "行政区划"
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.code})"

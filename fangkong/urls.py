@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from fangkong.api import api
+from fangkong.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("fangkong.accounts.urls")),
+    path("people/", include("fangkong.people.urls")),
+    path("ingest/", include("fangkong.ingest.urls")),
+    path("audit/", include("fangkong.audit.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]
