@@ -1,7 +1,7 @@
 """`fangkong` command line: ingest files, build the demo city, serve it.
 
-    fangkong ingest residents|presence|designations|samplings|results FILE [--json]
-    fangkong demo [--residents N] [--serve]
+fangkong ingest residents|presence|designations|samplings|results FILE [--json]
+fangkong demo [--residents N] [--serve]
 """
 
 from __future__ import annotations
@@ -50,21 +50,31 @@ def cmd_ingest(args) -> int:
         return 2
     progress = Progress(f"导入{args.kind}", sys.stderr.isatty() and not args.json)
     started = time.monotonic()
-    report = do_ingest(args.kind, path=args.file, source="cli", encoding=args.encoding,
-                       assume_offset=args.assume_offset, progress=progress)
+    report = do_ingest(
+        args.kind,
+        path=args.file,
+        source="cli",
+        encoding=args.encoding,
+        assume_offset=args.assume_offset,
+        progress=progress,
+    )
     progress.close()
     seconds = time.monotonic() - started
     if args.json:
         print(json.dumps({**report.to_dict(), "seconds": round(seconds, 3)}, ensure_ascii=False))
     else:
-        print(f"批次 #{report.batch_id} {args.kind}: 共{report.rows}行,新增{report.inserted},"
-              f"重复{report.duplicates},待核{report.flagged},拒绝{report.rejected}"
-              f"({seconds:.2f}秒)")
+        print(
+            f"批次 #{report.batch_id} {args.kind}: 共{report.rows}行,新增{report.inserted},"
+            f"重复{report.duplicates},待核{report.flagged},拒绝{report.rejected}"
+            f"({seconds:.2f}秒)"
+        )
         if report.ignored_columns:
             print("已忽略的列:" + "、".join(report.ignored_columns))
     for error in report.errors[: args.show_errors]:
-        print(f"第{error['row']}行 {error['field']}: {error['reason']}"
-              f"(值:{error['value']})", file=sys.stderr)
+        print(
+            f"第{error['row']}行 {error['field']}: {error['reason']}(值:{error['value']})",
+            file=sys.stderr,
+        )
     if report.failure:
         print(f"错误:{report.failure}", file=sys.stderr)
         return 1
@@ -91,14 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fangkong", description="防控 — 疫情防控指挥系统")
     sub = parser.add_subparsers(dest="command", required=True)
     ingest = sub.add_parser("ingest", help="导入CSV/Excel文件")
-    ingest.add_argument("kind", choices=["residents", "presence", "designations", "samplings",
-                                         "results"])
+    ingest.add_argument(
+        "kind", choices=["residents", "presence", "designations", "samplings", "results"]
+    )
     ingest.add_argument("file")
     ingest.add_argument("--json", action="store_true", help="机器可读的汇总")
-    ingest.add_argument("--encoding", choices=["utf-8", "utf-8-sig", "gb18030"],
-                        help="默认自动识别")
-    ingest.add_argument("--assume-offset", choices=["+08:00", "+00:00"],
-                        help="无时区的时间(如Excel日期)按此UTC偏移解释;默认拒绝")
+    ingest.add_argument(
+        "--encoding", choices=["utf-8", "utf-8-sig", "gb18030"], help="默认自动识别"
+    )
+    ingest.add_argument(
+        "--assume-offset",
+        choices=["+08:00", "+00:00"],
+        help="无时区的时间(如Excel日期)按此UTC偏移解释;默认拒绝",
+    )
     ingest.add_argument("--strict", action="store_true", help="有被拒绝的行时以非零退出")
     ingest.add_argument("--show-errors", type=int, default=50, help="在stderr列出前N条错误")
     ingest.set_defaults(func=cmd_ingest)

@@ -97,7 +97,9 @@ else:
                     "PRAGMA foreign_keys=ON; PRAGMA cache_size=-200000; PRAGMA temp_store=MEMORY;"
                 ),
             },
-            "TEST": {"NAME": DATA_DIR / "test.sqlite3"} if env_bool("FANGKONG_TEST_FILE_DB") else {},
+            "TEST": {"NAME": DATA_DIR / "test.sqlite3"}
+            if env_bool("FANGKONG_TEST_FILE_DB")
+            else {},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

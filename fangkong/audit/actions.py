@@ -14,17 +14,42 @@ from fangkong.audit.models import AuditEntry
 GENESIS = "0" * 64
 
 
-def _digest(prev_hash: str, at: datetime, actor_name: str, action: str, target_type: str,
-            target_id: str, detail: dict) -> str:
+def _digest(
+    prev_hash: str,
+    at: datetime,
+    actor_name: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    detail: dict,
+) -> str:
     body = json.dumps(
-        [prev_hash, at.astimezone(UTC).isoformat(timespec="microseconds"), actor_name, action, target_type, target_id, detail],
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
+        [
+            prev_hash,
+            at.astimezone(UTC).isoformat(timespec="microseconds"),
+            actor_name,
+            action,
+            target_type,
+            target_id,
+            detail,
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
     )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def record(actor, action: str, target_type: str = "", target_id: str = "",
-           detail: dict | None = None, *, at: datetime | None = None) -> AuditEntry:
+def record(
+    actor,
+    action: str,
+    target_type: str = "",
+    target_id: str = "",
+    detail: dict | None = None,
+    *,
+    at: datetime | None = None,
+) -> AuditEntry:
     """Append one entry. Runs inside the caller's transaction so the change and its record land
     together; the chain head is locked so concurrent writers cannot fork it."""
     at = at or timezone.now()
@@ -54,8 +79,15 @@ def verify_chain() -> tuple[bool, int | None]:
     otherwise (False, id of the first bad entry)."""
     prev = GENESIS
     for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
-        expected = _digest(prev, entry.at, entry.actor_name, entry.action, entry.target_type,
-                           entry.target_id, entry.detail)
+        expected = _digest(
+            prev,
+            entry.at,
+            entry.actor_name,
+            entry.action,
+            entry.target_type,
+            entry.target_id,
+            entry.detail,
+        )
         if entry.prev_hash != prev or entry.hash != expected:
             return False, entry.id
         prev = entry.hash

@@ -55,8 +55,9 @@ def is_known_region(code6: str) -> bool:
 
 
 def _looks_like_development_zone(code6: str) -> bool:
-    # 国家统计局 gives 经济技术开发区/高新区 etc. county digits 71-79 (220171 长春经开区); GB/T 2260
-    # never uses them, so such a code is a zone code copied from a statistics table.
+    # 国家统计局 gives 经济技术开发区/高新区 etc. county digits 71-79 (220171 长春经开区) in its
+    # statistical codes; under a known prefecture, an unknown 7x code is most likely one of those,
+    # copied from a statistics table.
     if code6[4] != "7" or code6[5] == "0":
         return False
     parts = numdb.get("cn/loc").info(code6[:4] + "00")

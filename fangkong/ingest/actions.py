@@ -94,13 +94,25 @@ def do_ingest(
     batch.finished_at = timezone.now()
     with transaction.atomic():
         batch.save()
-        record(user, "ingest", "batch", batch.pk, {
-            "kind": kind, "source": source, "filename": batch.filename, "sha256": batch.sha256,
-            **{k: getattr(report, k) for k in ("rows", "inserted", "duplicates", "flagged",
-                                               "rejected", "failure")},
-        })
+        record(
+            user,
+            "ingest",
+            "batch",
+            batch.pk,
+            {
+                "kind": kind,
+                "source": source,
+                "filename": batch.filename,
+                "sha256": batch.sha256,
+                **{
+                    k: getattr(report, k)
+                    for k in ("rows", "inserted", "duplicates", "flagged", "rejected", "failure")
+                },
+            },
+        )
     report.errors = list(
-        RowError.objects.filter(batch=batch).order_by("row")
+        RowError.objects.filter(batch=batch)
+        .order_by("row")
         .values("row", "field", "value", "reason")[:REPORTED_ERRORS]
     )
     return report
@@ -110,9 +122,7 @@ def _run(kind, opened: Opened, batch, report, user, scope, now, assume_offset, p
     mapping, missing, ignored = column_map(kind, opened.header)
     report.ignored_columns = ignored
     if missing:
-        raise UnreadableFile(
-            "缺少必需的列:" + "、".join(missing) + "(列说明见 docs/ingest.md)"
-        )
+        raise UnreadableFile("缺少必需的列:" + "、".join(missing) + "(列说明见 docs/ingest.md)")
     # Check everything first: the fast CSV reader may hand over to the line reader midway.
     checked = []
     for chunk in opened.chunks:
@@ -120,8 +130,9 @@ def _run(kind, opened: Opened, batch, report, user, scope, now, assume_offset, p
             checked.clear()
             continue
         checked.append(check_chunk(kind, chunk, mapping, now=now, assume_offset=assume_offset))
-    merger = Merger(kind, batch_id=batch.pk, user_id=getattr(user, "pk", None), scope=scope,
-                    now=now)
+    merger = Merger(
+        kind, batch_id=batch.pk, user_id=getattr(user, "pk", None), scope=scope, now=now
+    )
     total = Counts()
     done = 0
     for item in checked:
@@ -152,13 +163,15 @@ def _store_flags(kind: str, batch: Batch, flags: list[dict]) -> None:
                 key=str(f["key"])[:64],
                 county_code=f["county_code"] or "",
                 existing=(
-                    {"同一文件第几行": f["first_row"]} if f["first_row"]
+                    {"同一文件第几行": f["first_row"]}
+                    if f["first_row"]
                     else current.get(f["current_id"], {})
                 ),
                 incoming=f["incoming"],
                 incoming_digest=f["incoming_digest"],
                 reason=(
-                    f"与同一文件第{f['first_row']}行不一致" if f["first_row"]
+                    f"与同一文件第{f['first_row']}行不一致"
+                    if f["first_row"]
                     else "与已有记录不一致,未覆盖,待人工核实"
                 ),
             )

@@ -45,8 +45,13 @@ def ingest_rows(request, kind: Kind, payload: IngestIn):
     if len(payload.rows) > 100_000:
         raise HttpError(413, "一次最多提交100000行,请分批或上传文件")
     try:
-        report = do_ingest(kind, rows=payload.rows, user=request.user, source="api",
-                           assume_offset=payload.assume_offset)
+        report = do_ingest(
+            kind,
+            rows=payload.rows,
+            user=request.user,
+            source="api",
+            assume_offset=payload.assume_offset,
+        )
     except PermissionDenied as exc:
         raise HttpError(403, str(exc)) from exc
     return report.to_dict()

@@ -7,7 +7,11 @@ from django.db import models
 
 class Fact(models.Model):
     batch = models.ForeignKey(
-        "ingest.Batch", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "ingest.Batch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_index=False,
     )
     recorded_at = models.DateTimeField("入库时间")

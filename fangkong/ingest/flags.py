@@ -15,17 +15,26 @@ from fangkong.testing.models import LabResult, Sampling
 
 def _person(ids):
     return {
-        p["id"]: {"姓名": p["name"], "手机号": p["phone"], "社区代码": p["community_id"],
-                  "工作单位": p["employer"]}
+        p["id"]: {
+            "姓名": p["name"],
+            "手机号": p["phone"],
+            "社区代码": p["community_id"],
+            "工作单位": p["employer"],
+        }
         for p in Person.objects.filter(id__in=ids).values(
-            "id", "name", "phone", "community_id", "employer")
+            "id", "name", "phone", "community_id", "employer"
+        )
     }
 
 
 def _designation(ids):
     return {
-        d.id: {"类别": d.get_kind_display(), "起始": d.start_at.isoformat(),
-               "截止": d.end_at.isoformat() if d.end_at else "", "判定单位": d.designated_by}
+        d.id: {
+            "类别": d.get_kind_display(),
+            "起始": d.start_at.isoformat(),
+            "截止": d.end_at.isoformat() if d.end_at else "",
+            "判定单位": d.designated_by,
+        }
         for d in Designation.objects.filter(id__in=ids)
     }
 
@@ -39,8 +48,11 @@ def _sampling(ids):
 
 def _result(ids):
     return {
-        r.id: {"结果": r.get_result_display(), "检测机构": r.lab,
-               "报告时间": r.reported_at.isoformat()}
+        r.id: {
+            "结果": r.get_result_display(),
+            "检测机构": r.lab,
+            "报告时间": r.reported_at.isoformat(),
+        }
         for r in LabResult.objects.filter(id__in=ids)
     }
 
@@ -75,8 +87,12 @@ def do_resolve_flag(flag: Flag, user, *, accept: bool, note: str):
         report = None
         if accept:
             report = do_ingest(
-                flag.kind, rows=[{**flag.incoming, "correction_reason": note}], user=user,
-                source="flag", filename=f"flag-{flag.pk}", enforce_role=False,
+                flag.kind,
+                rows=[{**flag.incoming, "correction_reason": note}],
+                user=user,
+                source="flag",
+                filename=f"flag-{flag.pk}",
+                enforce_role=False,
             )
             if report.rejected or report.failure:
                 reason = report.failure or "; ".join(e["reason"] for e in report.errors)
@@ -86,8 +102,17 @@ def do_resolve_flag(flag: Flag, user, *, accept: bool, note: str):
         flag.resolved_at = timezone.now()
         flag.resolution_note = note[:200]
         flag.save()
-        record(user, "flag.resolve", "flag", flag.pk, {
-            "accept": accept, "note": note, "kind": flag.kind, "key": flag.key,
-            "batch": report.batch_id if report else None,
-        })
+        record(
+            user,
+            "flag.resolve",
+            "flag",
+            flag.pk,
+            {
+                "accept": accept,
+                "note": note,
+                "kind": flag.kind,
+                "key": flag.key,
+                "batch": report.batch_id if report else None,
+            },
+        )
     return report

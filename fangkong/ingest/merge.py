@@ -50,115 +50,202 @@ def _spec(spec: Spec) -> Spec:
 
 
 UNKNOWN_PERSON = ("id_number", "'未知人员:该身份证号尚未登记为居民'", "person_id IS NULL")
-OUT_OF_SCOPE_PERSON = ("id_number", "'该人员不在您负责的区县'", "person_county NOT IN (SELECT code FROM stg_scope)")
+OUT_OF_SCOPE_PERSON = (
+    "id_number",
+    "'该人员不在您负责的区县'",
+    "person_county NOT IN (SELECT code FROM stg_scope)",
+)
 PERSON_JOIN = "LEFT JOIN people_person p ON p.id_number = s.id_number"
 
-_spec(Spec(
-    kind="residents",
-    staging=(("id_number", "text"), ("name", "text"), ("phone", "text"),
-             ("community_code", "text"), ("employer", "text"), ("correction_reason", "text")),
-    resolve=("SELECT s.*, d.code AS community_id, substr(s.community_code, 1, 6) AS county_code "
-             "FROM stg s LEFT JOIN places_division d ON d.code = s.community_code AND d.level = 5"),
-    resolved=(("community_id", "text"), ("county_code", "text")),
-    checks=(("community_code", "'未知社区代码:应为长春市现行社区/村的12位代码'", "community_id IS NULL"),),
-    scoped_check=("community_code", "'该社区不在您负责的区县'",
-                  "county_code NOT IN (SELECT code FROM stg_scope)"),
-    table="people_person",
-    identity=("id_number",),
-    values=("name", "phone", "community_id", "employer"),
-    insert=("id_number", "name", "phone", "community_id", "county_code", "employer"),
-    key="id_number",
-    county="county_code",
-    supersedable=False,
-    incoming=("id_number", "name", "phone", "community_code", "employer"),
-))
+_spec(
+    Spec(
+        kind="residents",
+        staging=(
+            ("id_number", "text"),
+            ("name", "text"),
+            ("phone", "text"),
+            ("community_code", "text"),
+            ("employer", "text"),
+            ("correction_reason", "text"),
+        ),
+        resolve=(
+            "SELECT s.*, d.code AS community_id, substr(s.community_code, 1, 6) AS county_code "
+            "FROM stg s LEFT JOIN places_division d ON d.code = s.community_code AND d.level = 5"
+        ),
+        resolved=(("community_id", "text"), ("county_code", "text")),
+        checks=(
+            (
+                "community_code",
+                "'未知社区代码:应为长春市现行社区/村的12位代码'",
+                "community_id IS NULL",
+            ),
+        ),
+        scoped_check=(
+            "community_code",
+            "'该社区不在您负责的区县'",
+            "county_code NOT IN (SELECT code FROM stg_scope)",
+        ),
+        table="people_person",
+        identity=("id_number",),
+        values=("name", "phone", "community_id", "employer"),
+        insert=("id_number", "name", "phone", "community_id", "county_code", "employer"),
+        key="id_number",
+        county="county_code",
+        supersedable=False,
+        incoming=("id_number", "name", "phone", "community_code", "employer"),
+    )
+)
 
-_spec(Spec(
-    kind="presence",
-    staging=(("id_number", "text"), ("region_code", "text"), ("start_at", "ts"),
-             ("end_at", "ts"), ("source", "text")),
-    resolve=(f"SELECT s.*, p.id AS person_id, p.county_code AS person_county, "
-             f"d.county_code AS region_county FROM stg s {PERSON_JOIN} "
-             f"LEFT JOIN places_division d ON d.code = s.region_code"),
-    resolved=(("person_id", "int"), ("person_county", "text"), ("region_county", "text")),
-    checks=(UNKNOWN_PERSON,
+_spec(
+    Spec(
+        kind="presence",
+        staging=(
+            ("id_number", "text"),
+            ("region_code", "text"),
+            ("start_at", "ts"),
+            ("end_at", "ts"),
+            ("source", "text"),
+        ),
+        resolve=(
+            f"SELECT s.*, p.id AS person_id, p.county_code AS person_county, "
+            f"d.county_code AS region_county FROM stg s {PERSON_JOIN} "
+            f"LEFT JOIN places_division d ON d.code = s.region_code"
+        ),
+        resolved=(("person_id", "int"), ("person_county", "text"), ("region_county", "text")),
+        checks=(
+            UNKNOWN_PERSON,
             ("region_code", "'未知区域代码'", "region_county IS NULL"),
-            ("end_at", "'结束时间早于开始时间'", "end_at < start_at")),
-    scoped_check=("region_code", "'该区域不在您负责的区县'",
-                  "region_county NOT IN (SELECT code FROM stg_scope)"),
-    table="people_presence",
-    identity=("person_id", "region_code", "start_at", "end_at", "source"),
-    values=(),
-    insert=("person_id", "region_code", "start_at", "end_at", "source"),
-    key="id_number",
-    county="person_county",
-))
+            ("end_at", "'结束时间早于开始时间'", "end_at < start_at"),
+        ),
+        scoped_check=(
+            "region_code",
+            "'该区域不在您负责的区县'",
+            "region_county NOT IN (SELECT code FROM stg_scope)",
+        ),
+        table="people_presence",
+        identity=("person_id", "region_code", "start_at", "end_at", "source"),
+        values=(),
+        insert=("person_id", "region_code", "start_at", "end_at", "source"),
+        key="id_number",
+        county="person_county",
+    )
+)
 
-_spec(Spec(
-    kind="designations",
-    staging=(("id_number", "text"), ("kind", "text"), ("start_at", "ts"), ("end_at", "ts"),
-             ("designated_by", "text"), ("correction_reason", "text")),
-    resolve=(f"SELECT s.*, p.id AS person_id, p.county_code AS person_county "
-             f"FROM stg s {PERSON_JOIN}"),
-    resolved=(("person_id", "int"), ("person_county", "text")),
-    checks=(UNKNOWN_PERSON,
-            ("end_at", "'截止时间早于起始时间'", "end_at IS NOT NULL AND end_at < start_at")),
-    scoped_check=OUT_OF_SCOPE_PERSON,
-    table="people_designation",
-    identity=("person_id", "kind", "start_at", "designated_by"),
-    values=("end_at",),
-    insert=("person_id", "kind", "start_at", "end_at", "designated_by"),
-    key="id_number",
-    county="person_county",
-    incoming=("id_number", "kind", "start_at", "end_at", "designated_by"),
-))
+_spec(
+    Spec(
+        kind="designations",
+        staging=(
+            ("id_number", "text"),
+            ("kind", "text"),
+            ("start_at", "ts"),
+            ("end_at", "ts"),
+            ("designated_by", "text"),
+            ("correction_reason", "text"),
+        ),
+        resolve=(
+            f"SELECT s.*, p.id AS person_id, p.county_code AS person_county "
+            f"FROM stg s {PERSON_JOIN}"
+        ),
+        resolved=(("person_id", "int"), ("person_county", "text")),
+        checks=(
+            UNKNOWN_PERSON,
+            ("end_at", "'截止时间早于起始时间'", "end_at IS NOT NULL AND end_at < start_at"),
+        ),
+        scoped_check=OUT_OF_SCOPE_PERSON,
+        table="people_designation",
+        identity=("person_id", "kind", "start_at", "designated_by"),
+        values=("end_at",),
+        insert=("person_id", "kind", "start_at", "end_at", "designated_by"),
+        key="id_number",
+        county="person_county",
+        incoming=("id_number", "kind", "start_at", "end_at", "designated_by"),
+    )
+)
 
-_spec(Spec(
-    kind="samplings",
-    staging=(("id_number", "text"), ("tube", "text"), ("pool_size", "int"),
-             ("site_code", "text"), ("sampled_at", "ts"), ("correction_reason", "text")),
-    resolve=(f"SELECT s.*, p.id AS person_id, p.county_code AS person_county, st.id AS site_id, "
-             f"st.county_code AS site_county, t.id AS tube_id, t.capacity AS tube_capacity "
-             f"FROM stg s {PERSON_JOIN} "
-             f"LEFT JOIN testing_testingsite st ON st.code = s.site_code "
-             f"LEFT JOIN testing_tube t ON t.barcode = s.tube"),
-    resolved=(("person_id", "int"), ("person_county", "text"), ("site_id", "int"),
-              ("site_county", "text"), ("tube_id", "int"), ("tube_capacity", "int")),
-    checks=(UNKNOWN_PERSON,
+_spec(
+    Spec(
+        kind="samplings",
+        staging=(
+            ("id_number", "text"),
+            ("tube", "text"),
+            ("pool_size", "int"),
+            ("site_code", "text"),
+            ("sampled_at", "ts"),
+            ("correction_reason", "text"),
+        ),
+        resolve=(
+            f"SELECT s.*, p.id AS person_id, p.county_code AS person_county, st.id AS site_id, "
+            f"st.county_code AS site_county, t.id AS tube_id, t.capacity AS tube_capacity "
+            f"FROM stg s {PERSON_JOIN} "
+            f"LEFT JOIN testing_testingsite st ON st.code = s.site_code "
+            f"LEFT JOIN testing_tube t ON t.barcode = s.tube"
+        ),
+        resolved=(
+            ("person_id", "int"),
+            ("person_county", "text"),
+            ("site_id", "int"),
+            ("site_county", "text"),
+            ("tube_id", "int"),
+            ("tube_capacity", "int"),
+        ),
+        checks=(
+            UNKNOWN_PERSON,
             ("site_code", "'未知采样点编码'", "site_id IS NULL"),
-            ("pool_size", "'与该试管已登记的混采人数(' || tube_capacity || ')不一致'",
-             "tube_capacity IS NOT NULL AND tube_capacity <> pool_size"),
-            ("pool_size", "'同一文件中该试管的混采人数不一致'",
-             "tube IN (SELECT tube FROM res GROUP BY tube HAVING COUNT(DISTINCT pool_size) > 1)")),
-    scoped_check=("site_code", "'该采样点不在您负责的区县'",
-                  "site_county NOT IN (SELECT code FROM stg_scope)"),
-    table="testing_sampling",
-    identity=("person_id", "tube_id"),
-    values=("site_id", "sampled_at"),
-    insert=("person_id", "tube_id", "site_id", "sampled_at"),
-    key="tube",
-    county="site_county",
-    incoming=("id_number", "tube", "pool_size", "site_code", "sampled_at"),
-))
+            (
+                "pool_size",
+                "'与该试管已登记的混采人数(' || tube_capacity || ')不一致'",
+                "tube_capacity IS NOT NULL AND tube_capacity <> pool_size",
+            ),
+            (
+                "pool_size",
+                "'同一文件中该试管的混采人数不一致'",
+                "tube IN (SELECT tube FROM res GROUP BY tube HAVING COUNT(DISTINCT pool_size) > 1)",
+            ),
+        ),
+        scoped_check=(
+            "site_code",
+            "'该采样点不在您负责的区县'",
+            "site_county NOT IN (SELECT code FROM stg_scope)",
+        ),
+        table="testing_sampling",
+        identity=("person_id", "tube_id"),
+        values=("site_id", "sampled_at"),
+        insert=("person_id", "tube_id", "site_id", "sampled_at"),
+        key="tube",
+        county="site_county",
+        incoming=("id_number", "tube", "pool_size", "site_code", "sampled_at"),
+    )
+)
 
-_spec(Spec(
-    kind="results",
-    staging=(("tube", "text"), ("result", "text"), ("lab", "text"), ("reported_at", "ts"),
-             ("correction_reason", "text")),
-    resolve="SELECT s.*, t.id AS tube_id FROM stg s LEFT JOIN testing_tube t ON t.barcode = s.tube",
-    resolved=(("tube_id", "int"),),
-    checks=(("tube", "'未知试管:尚无该条码的采样记录'", "tube_id IS NULL"),),
-    scoped_check=None,
-    table="testing_labresult",
-    identity=("tube_id",),
-    values=("result",),
-    insert=("tube_id", "result", "lab", "reported_at"),
-    key="tube",
-    # Only flagged rows need it: the district of the site where the tube was filled.
-    county=("(SELECT MIN(st.county_code) FROM testing_sampling x JOIN testing_testingsite st "
-            "ON st.id = x.site_id WHERE x.tube_id = cand.tube_id)"),
-    incoming=("tube", "result", "lab", "reported_at"),
-))
+_spec(
+    Spec(
+        kind="results",
+        staging=(
+            ("tube", "text"),
+            ("result", "text"),
+            ("lab", "text"),
+            ("reported_at", "ts"),
+            ("correction_reason", "text"),
+        ),
+        resolve=(
+            "SELECT s.*, t.id AS tube_id FROM stg s LEFT JOIN testing_tube t ON t.barcode = s.tube"
+        ),
+        resolved=(("tube_id", "int"),),
+        checks=(("tube", "'未知试管:尚无该条码的采样记录'", "tube_id IS NULL"),),
+        scoped_check=None,
+        table="testing_labresult",
+        identity=("tube_id",),
+        values=("result",),
+        insert=("tube_id", "result", "lab", "reported_at"),
+        key="tube",
+        # Only flagged rows need it: the district of the site where the tube was filled.
+        county=(
+            "(SELECT MIN(st.county_code) FROM testing_sampling x JOIN testing_testingsite st "
+            "ON st.id = x.site_id WHERE x.tube_id = cand.tube_id)"
+        ),
+        incoming=("tube", "result", "lab", "reported_at"),
+    )
+)
 
 
 @dataclass
@@ -178,8 +265,15 @@ class Counts:
 class Merger:
     """Merges the chunks of one batch. Call `merge_chunk` inside a transaction."""
 
-    def __init__(self, kind: str, *, batch_id: int, user_id: int | None,
-                 scope: frozenset[str] | None, now: datetime):
+    def __init__(
+        self,
+        kind: str,
+        *,
+        batch_id: int,
+        user_id: int | None,
+        scope: frozenset[str] | None,
+        now: datetime,
+    ):
         self.spec = SPECS[kind]
         self.batch_id = batch_id
         self.user_id = user_id
@@ -209,16 +303,23 @@ class Merger:
             self._reset(cur)
             cur.execute(
                 "CREATE TEMP TABLE stg (rn bigint, "
-                + ", ".join(f"{c} {self._type(t)}" for c, t in spec.staging) + ")"
+                + ", ".join(f"{c} {self._type(t)}" for c, t in spec.staging)
+                + ")"
             )
-            cur.execute("CREATE TEMP TABLE stg_err (rn bigint PRIMARY KEY, field text, "
-                        "value text, reason text)")
+            cur.execute(
+                "CREATE TEMP TABLE stg_err (rn bigint PRIMARY KEY, field text, "
+                "value text, reason text)"
+            )
             cur.execute("CREATE TEMP TABLE stg_scope (code text PRIMARY KEY)")
             self._load(cur, "stg", [ROW, *(c for c, _ in spec.staging)], good)
             self._load(cur, "stg_err", ["row", "field", "value", "reason"], errors)
             if self.scope is not None:
-                self._load(cur, "stg_scope", ["code"],
-                           pa.table({"code": pa.array(sorted(self.scope), pa.string())}))
+                self._load(
+                    cur,
+                    "stg_scope",
+                    ["code"],
+                    pa.table({"code": pa.array(sorted(self.scope), pa.string())}),
+                )
             if self.vendor == "postgresql":
                 cur.execute("ANALYZE stg")
             cur.execute(f"CREATE TEMP TABLE res AS {spec.resolve}")
@@ -241,7 +342,7 @@ class Merger:
             self._insert(cur)
             flags = self._flags(cur)
             cur.execute(
-                "INSERT INTO ingest_rowerror (batch_id, \"row\", field, value, reason) "
+                'INSERT INTO ingest_rowerror (batch_id, "row", field, value, reason) '
                 "SELECT %s, rn, field, COALESCE(value, ''), reason FROM stg_err WHERE 1 = 1",
                 [self.batch_id],
             )
@@ -300,25 +401,22 @@ class Merger:
         same = " AND ".join(self._same(f"f.{c}", f"{alias}.{c}") for c in spec.identity)
         live = (
             f" AND NOT EXISTS (SELECT 1 FROM {spec.table} x WHERE x.supersedes_id = f.id)"
-            if spec.supersedable else ""
+            if spec.supersedable
+            else ""
         )
         return f"(SELECT MAX(f.id) FROM {spec.table} f WHERE {same}{live})"
 
     def _classify(self, cur) -> None:
         spec = self.spec
         partition = ", ".join(spec.identity)
-        firsts = "".join(
-            f", FIRST_VALUE({c}) OVER w AS first_{c}" for c in spec.values
-        )
+        firsts = "".join(f", FIRST_VALUE({c}) OVER w AS first_{c}" for c in spec.values)
         cur.execute(
             f"CREATE TEMP TABLE cand AS SELECT res.*, ROW_NUMBER() OVER w AS dup_rank, "
             f"FIRST_VALUE(rn) OVER w AS first_rn{firsts}, "
             f"CAST(NULL AS bigint) AS cur_id, CAST('' AS text) AS status "
             f"FROM res WINDOW w AS (PARTITION BY {partition} ORDER BY rn)"
         )
-        same_as_first = " AND ".join(
-            ["1 = 1", *(self._same(c, f"first_{c}") for c in spec.values)]
-        )
+        same_as_first = " AND ".join(["1 = 1", *(self._same(c, f"first_{c}") for c in spec.values)])
         cur.execute(
             f"UPDATE cand SET status = CASE WHEN {same_as_first} THEN 'dup' ELSE 'flag_file' END "
             f"WHERE dup_rank > 1"
@@ -329,7 +427,8 @@ class Merger:
         )
         correction = (
             "WHEN correction_reason <> '' THEN 'correct' "
-            if any(c == "correction_reason" for c, _ in spec.staging) else ""
+            if any(c == "correction_reason" for c, _ in spec.staging)
+            else ""
         )
         cur.execute(
             f"UPDATE cand SET status = CASE WHEN cur_id IS NULL THEN 'new' "
@@ -418,17 +517,19 @@ class Merger:
                 name: _plain(value, name in times)
                 for name, value in zip(incoming, values, strict=True)
             }
-            flags.append({
-                "row": rn,
-                "key": key,
-                "county_code": county,
-                "current_id": cur_id,
-                "first_row": first_rn if status == "flag_file" else None,
-                "incoming": row,
-                "incoming_digest": hashlib.sha256(
-                    json.dumps(row, sort_keys=True, ensure_ascii=False).encode()
-                ).hexdigest(),
-            })
+            flags.append(
+                {
+                    "row": rn,
+                    "key": key,
+                    "county_code": county,
+                    "current_id": cur_id,
+                    "first_row": first_rn if status == "flag_file" else None,
+                    "incoming": row,
+                    "incoming_digest": hashlib.sha256(
+                        json.dumps(row, sort_keys=True, ensure_ascii=False).encode()
+                    ).hexdigest(),
+                }
+            )
         return flags
 
 
@@ -446,16 +547,19 @@ def _plain(value, is_time: bool):
 def _sqlite_values(column: pa.ChunkedArray) -> list:
     """Arrow values as SQLite stores them through Django: aware times as naive UTC text."""
     if pa.types.is_timestamp(column.type):
-        seconds = pc.strftime(pc.cast(column, pa.timestamp("s", tz="UTC"), safe=False),
-                              format="%Y-%m-%d %H:%M:%S")
+        seconds = pc.strftime(
+            pc.cast(column, pa.timestamp("s", tz="UTC"), safe=False), format="%Y-%m-%d %H:%M:%S"
+        )
         micros = pc.cast(column, pa.int64())
-        whole = pc.multiply(pc.cast(pc.cast(column, pa.timestamp("s", tz="UTC"), safe=False),
-                                    pa.int64()), 1_000_000)
+        whole = pc.multiply(
+            pc.cast(pc.cast(column, pa.timestamp("s", tz="UTC"), safe=False), pa.int64()), 1_000_000
+        )
         rest = pc.subtract(micros, whole)
         fraction = pc.utf8_lpad(pc.cast(rest, pa.string()), 6, "0")
         has_fraction = pc.not_equal(rest, 0)
-        text = pc.if_else(has_fraction, pc.binary_join_element_wise(seconds, fraction, "."),
-                          seconds)
+        text = pc.if_else(
+            has_fraction, pc.binary_join_element_wise(seconds, fraction, "."), seconds
+        )
         return text.to_pylist()
     return column.to_pylist()
 

@@ -52,6 +52,9 @@ class RowError(models.Model):
     class Meta:
         ordering = ["batch", "row"]
 
+    def __str__(self) -> str:
+        return f"第{self.row}行 {self.field}: {self.reason}"
+
 
 class Flag(models.Model):
     """A conflict a person must resolve: an incoming row disagrees with a fact already held."""
@@ -84,3 +87,6 @@ class Flag(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "key", "incoming_digest"], name="flag_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key}: {self.reason}"

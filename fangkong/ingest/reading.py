@@ -229,8 +229,10 @@ def open_rows(rows: list[dict]) -> Opened:
         for offset in range(0, len(rows), CHUNK_ROWS):
             part = rows[offset : offset + CHUNK_ROWS]
             table = pa.table(
-                {name: pa.array([text(r.get(name)) for r in part], type=pa.string())
-                 for name in header}
+                {
+                    name: pa.array([text(r.get(name)) for r in part], type=pa.string())
+                    for name in header
+                }
             )
             # In the API, "row" is the 1-based position in the submitted list.
             numbers = pa.array(range(offset + 1, offset + 1 + len(part)), pa.int64())

@@ -73,7 +73,11 @@ def _mask(array) -> np.ndarray:
 
 
 def check_chunk(
-    kind: str, chunk: pa.Table, mapping: dict[str, str], *, now: datetime,
+    kind: str,
+    chunk: pa.Table,
+    mapping: dict[str, str],
+    *,
+    now: datetime,
     assume_offset: str | None = None,
 ) -> Checked:
     rows = chunk[ROW].to_numpy()
@@ -142,20 +146,28 @@ def _pool_size(column: Column, values, empty, errors, **_):
 def _timestamp(column: Column, values, empty, errors, *, now, assume_offset, **_):
     naive = _mask(pc.match_substring_regex(values, _NAIVE))
     if assume_offset:
-        values = pc.if_else(pa.array(naive), pc.binary_join_element_wise(values, assume_offset, ""),
-                            values)
+        values = pc.if_else(
+            pa.array(naive), pc.binary_join_element_wise(values, assume_offset, ""), values
+        )
     zoned = _mask(pc.match_substring_regex(values, _WITH_ZONE))
-    errors.add(naive & ~zoned, column.name, values,
-               "时间缺少UTC偏移,请写明时区,如 2022-04-20T08:00:00+08:00")
-    errors.add(~zoned & ~naive & ~empty, column.name, values,
-               "时间格式无效,应为 2022-04-20T08:00:00+08:00")
+    errors.add(
+        naive & ~zoned,
+        column.name,
+        values,
+        "时间缺少UTC偏移,请写明时区,如 2022-04-20T08:00:00+08:00",
+    )
+    errors.add(
+        ~zoned & ~naive & ~empty, column.name, values, "时间格式无效,应为 2022-04-20T08:00:00+08:00"
+    )
     parsed = _parse_times(values, zoned)
     bad = _mask(pc.and_(pa.array(zoned), pc.is_null(parsed)))
     errors.add(bad, column.name, values, "不是有效的日期时间")
     latest = now + timedelta(days=1)
     out_of_range = _mask(
-        pc.or_(pc.less(parsed, pa.scalar(EARLIEST, TIMESTAMP)),
-               pc.greater(parsed, pa.scalar(latest, TIMESTAMP)))
+        pc.or_(
+            pc.less(parsed, pa.scalar(EARLIEST, TIMESTAMP)),
+            pc.greater(parsed, pa.scalar(latest, TIMESTAMP)),
+        )
     )
     errors.add(out_of_range, column.name, values, "时间不合理(早于2019年12月或晚于当前时间)")
     return parsed
@@ -164,7 +176,9 @@ def _timestamp(column: Column, values, empty, errors, *, now, assume_offset, **_
 def _parse_times(values: pa.Array, zoned: np.ndarray) -> pa.Array:
     """Arrow's ISO parser for the well-formed texts; if any of those is still not a real time
     (a 31 February), fall back to one at a time so only that row fails."""
-    text = pc.if_else(pa.array(zoned), pc.replace_substring(values, " ", "T"), pa.scalar(None, pa.string()))
+    text = pc.if_else(
+        pa.array(zoned), pc.replace_substring(values, " ", "T"), pa.scalar(None, pa.string())
+    )
     try:
         return pc.cast(text, TIMESTAMP)
     except pa.ArrowInvalid:
@@ -181,13 +195,17 @@ def _id_number(column: Column, values, empty, errors, *, now, **_):
     values = pc.utf8_upper(values)
     shaped = _mask(pc.match_substring_regex(values, r"^\d{17}[\dX]$"))
     ok = shaped & np.asarray(check_digits_ok(values.to_numpy(zero_copy_only=False)), dtype=bool)
-    births = pc.strptime(pc.utf8_slice_codeunits(values, 6, 14), format="%Y%m%d", unit="s",
-                         error_is_null=True)
+    births = pc.strptime(
+        pc.utf8_slice_codeunits(values, 6, 14), format="%Y%m%d", unit="s", error_is_null=True
+    )
     ok &= _mask(pc.is_valid(births))
     regions = pc.utf8_slice_codeunits(values, 0, 6)
     known = {code: is_known_region(code) for code in pc.unique(regions).to_pylist()}
-    ok &= np.asarray([known[code] for code in regions.to_pylist()], dtype=bool) if len(
-        values) else np.zeros(0, dtype=bool)
+    ok &= (
+        np.asarray([known[code] for code in regions.to_pylist()], dtype=bool)
+        if len(values)
+        else np.zeros(0, dtype=bool)
+    )
     suspect = ~ok & ~empty
     if suspect.any():
         # Only bad rows pay for a precise, per-row explanation.

@@ -12,14 +12,16 @@ class Person(models.Model):
     id_number = models.CharField("身份证号", max_length=18, unique=True)
     name = models.CharField("姓名", max_length=64)
     phone = models.CharField("手机号", max_length=20, db_index=True)
-    community = models.ForeignKey(
-        "places.Division", on_delete=models.PROTECT, related_name="+"
-    )
+    community = models.ForeignKey("places.Division", on_delete=models.PROTECT, related_name="+")
     # The county-level division of the home community: every staff query is scoped by it.
     county_code = models.CharField("所属区县", max_length=6, db_index=True)
     employer = models.CharField("工作单位", max_length=128, blank=True)
     batch = models.ForeignKey(
-        "ingest.Batch", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "ingest.Batch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_index=False,
     )
     recorded_at = models.DateTimeField("登记时间")
@@ -54,6 +56,9 @@ class PersonRevision(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     reason = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"{self.person_id} 至 {self.valid_until:%Y-%m-%d %H:%M}"
 
 
 class Presence(Fact):

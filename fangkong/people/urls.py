@@ -1,4 +1,9 @@
 from django.urls import path
 
+from fangkong.people import views
+
 app_name = "people"
-urlpatterns: list = []
+urlpatterns = [
+    path("search/", views.search, name="search"),
+    path("<int:pk>/", views.person, name="person"),
+]

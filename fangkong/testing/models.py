@@ -8,9 +8,7 @@ from fangkong.ingest.facts import Fact
 class TestingSite(models.Model):
     code = models.CharField("采样点编码", max_length=32, unique=True)
     name = models.CharField("名称", max_length=128)
-    community = models.ForeignKey(
-        "places.Division", on_delete=models.PROTECT, related_name="+"
-    )
+    community = models.ForeignKey("places.Division", on_delete=models.PROTECT, related_name="+")
     county_code = models.CharField("所属区县", max_length=6, db_index=True)
 
     class Meta:
@@ -27,7 +25,11 @@ class Tube(models.Model):
     barcode = models.CharField("试管条码", max_length=32, unique=True)
     capacity = models.PositiveSmallIntegerField("混采人数")
     batch = models.ForeignKey(
-        "ingest.Batch", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "ingest.Batch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_index=False,
     )
 
@@ -74,9 +76,7 @@ class Outcome(models.TextChoices):
 
 
 class LabResult(Fact):
-    tube = models.ForeignKey(
-        Tube, on_delete=models.PROTECT, related_name="results", db_index=False
-    )
+    tube = models.ForeignKey(Tube, on_delete=models.PROTECT, related_name="results", db_index=False)
     result = models.CharField("结果", max_length=8, choices=Outcome.choices)
     lab = models.CharField("检测机构", max_length=64)
     reported_at = models.DateTimeField("报告时间")

@@ -225,7 +225,9 @@ def census_rows(divisions: list[tuple[str, str, int, str]]) -> list[tuple[str, s
     a, b = _fit_two_weights(
         [(counts[c]["residents"], counts[c]["villages"], pop) for c, pop in known.items()]
     )
-    unknown = sorted(code for code, name in names.items() if code != CITY_CODE and code not in known)
+    unknown = sorted(
+        code for code, name in names.items() if code != CITY_CODE and code not in known
+    )
     weights = {c: a * counts[c]["residents"] + b * counts[c]["villages"] for c in unknown}
     remainder = CENSUS_TOTAL - sum(known.values())
     shares = _largest_remainder(weights, remainder)
@@ -285,7 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     divisions = extract_divisions(args.npm_package)
-    _write(args.out / "changchun_divisions.csv", ["code", "name", "level", "parent_code"], divisions)
+    _write(
+        args.out / "changchun_divisions.csv", ["code", "name", "level", "parent_code"], divisions
+    )
 
     current = {code: name for code, name, level, _ in divisions if level == 3}
     historic = historic_counties(args.loc_dat or _default_loc_dat(), current)

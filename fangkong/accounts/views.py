@@ -1,0 +1,80 @@
+"""What every staff page shows around its content: the navigation a role is entitled to and the
+names of the districts the user sees.
+
+`render_staff` is `render` plus that context. Keeping it in one place means the top bar and the
+role checks in the views read the same sets from `fangkong.accounts.scoping`.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+
+from fangkong.accounts.scoping import (
+    AUDIT_READERS,
+    CITY_WIDE,
+    FLAG_RESOLVERS,
+    INGEST_ROLES,
+    PERSON_READERS,
+    districts_of,
+    role_of,
+)
+from fangkong.places.models import Division, Level
+
+# (url name, label, who sees it: a set of roles, or None for everyone signed in)
+_NAV: tuple[tuple[str, str, frozenset[str] | None], ...] = (
+    ("home", "首页", None),
+    ("people:search", "居民查询", PERSON_READERS),
+    ("ingest:batches", "导入批次", frozenset().union(*INGEST_ROLES.values()) | CITY_WIDE),
+    ("ingest:flags", "待核记录", FLAG_RESOLVERS),
+    ("audit:log", "审计日志", AUDIT_READERS),
+)
+
+
+def can_ingest_any(user) -> bool:
+    role = role_of(user)
+    return role is not None and any(role in roles for roles in INGEST_ROLES.values())
+
+
+def nav_items(request) -> list[dict]:
+    role = role_of(request.user)
+    match = getattr(request, "resolver_match", None)
+    current = match.view_name if match else ""
+    items = []
+    for name, label, roles in _NAV:
+        if roles is not None and role not in roles:
+            continue
+        section = name.split(":")[0]
+        active = current == name or (":" in name and current.startswith(section + ":"))
+        items.append({"url_name": name, "label": label, "active": active})
+    if getattr(request.user, "is_staff", False):
+        items.append({"url_name": "admin:index", "label": "管理后台", "active": False})
+    return items
+
+
+def county_names(codes=None) -> dict[str, str]:
+    """County-level names by code (historic ones included), in one query."""
+    qs = Division.objects.filter(level=Level.COUNTY)
+    if codes is not None:
+        qs = qs.filter(code__in=sorted(set(codes)))
+    return dict(qs.values_list("code", "name"))
+
+
+def district_label(user) -> str:
+    scope = districts_of(user)
+    if scope is None:
+        return "全市"
+    if not scope:
+        return "未分配区县"
+    names = county_names(scope)
+    return "、".join(names.get(code, code) for code in sorted(scope))
+
+
+def staff_context(request) -> dict:
+    user = request.user
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    return {"staff_nav": nav_items(request), "staff_districts": district_label(user)}
+
+
+def render_staff(request, template: str, context: dict | None = None, status: int = 200):
+    return render(request, template, {**staff_context(request), **(context or {})}, status=status)
