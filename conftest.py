@@ -13,6 +13,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
+def city(db):
+    from fangkong.ingest.tests.support import build_city
+
+    return build_city()
+
+
+@pytest.fixture
 def make_staff(db):
     """make_staff(role, districts=()) -> a logged-in-able user with that role."""
     from django.contrib.auth import get_user_model

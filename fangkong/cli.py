@@ -21,9 +21,12 @@ def _setup() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        os.makedirs(settings.DATA_DIR, exist_ok=True)
+    os.makedirs(settings.STATIC_ROOT, exist_ok=True)
     call_command("migrate", verbosity=0, interactive=False)
+    # Places are reference data shipped with the code: every database has them.
+    from fangkong.places.loading import load_divisions
+
+    load_divisions()
 
 
 class Progress:

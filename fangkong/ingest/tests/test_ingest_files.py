@@ -6,7 +6,7 @@ from openpyxl import Workbook
 
 from fangkong.ingest.actions import do_ingest
 from fangkong.ingest.models import Batch, Flag, RowError
-from fangkong.ingest.tests.conftest import write_csv
+from fangkong.ingest.tests.support import write_csv
 from fangkong.testing.models import LabResult, Sampling, Tube
 
 pytestmark = pytest.mark.django_db
@@ -237,3 +237,17 @@ def test_rows_with_every_kind_of_timestamp_error_are_explained(city):
     assert "时间格式无效" in reasons[1]
     assert "时间不合理" in reasons[2]
     assert "negative" in reasons[3]
+
+
+def test_every_column_of_every_kind_is_documented():
+    from pathlib import Path
+
+    from fangkong.ingest.schemas import SCHEMAS
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "ingest.md").read_text()
+    for kind, columns in SCHEMAS.items():
+        section = doc.split(f"### {kind}")[1].split("###")[0]
+        for column in columns:
+            assert f"| {column.name}" in section, (kind, column.name)
+            for alias in column.aliases:
+                assert alias in section, (kind, alias)

@@ -1,7 +1,7 @@
+"""Small, real test data built through ingestion itself."""
+
 from dataclasses import dataclass
 from datetime import date
-
-import pytest
 
 from fangkong.engine.id_numbers import make_id_number
 from fangkong.ingest.actions import do_ingest
@@ -34,8 +34,8 @@ def resident_rows(county: str, region: str, count: int, start: int) -> list[dict
     ]
 
 
-@pytest.fixture
-def city(db) -> City:
+def build_city() -> City:
+    """Thirty residents (25 in 南关区, 5 in 朝阳区) and a testing site in each district."""
     nanguan = resident_rows("220102", "220102", 25, 1)
     chaoyang = resident_rows("220104", "220104", 5, 100)
     report = do_ingest("residents", rows=nanguan + chaoyang)

@@ -1,0 +1,68 @@
+"""The audit log for auditors: entries newest first, and a check of the hash chain."""
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+
+from fangkong.accounts.scoping import AUDIT_READERS, require_role
+from fangkong.accounts.views import render_staff
+from fangkong.audit.actions import verify_chain
+from fangkong.audit.models import AuditEntry
+
+ENTRIES_PER_PAGE = 50
+ACTION_LABELS = {
+    "person.search": "查询居民",
+    "person.view": "查看居民",
+    "ingest": "导入数据",
+    "flag.view": "查看待核记录",
+    "flag.resolve": "处理待核记录",
+}
+
+
+@login_required
+def log(request):
+    require_role(request.user, AUDIT_READERS)
+    entries = AuditEntry.objects.all()
+    action = request.GET.get("action", "").strip()
+    actor = request.GET.get("actor", "").strip()
+    target = request.GET.get("target", "").strip()
+    if action:
+        entries = entries.filter(action=action)
+    if actor:
+        entries = entries.filter(actor_name=actor)
+    if target:
+        kind, _, ident = target.partition(":")
+        entries = entries.filter(target_type=kind, target_id=ident) if ident else entries.filter(
+            target_type=kind
+        )
+    page = Paginator(entries.order_by("-id"), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.action_label = ACTION_LABELS.get(entry.action, "")
+    query = urlencode(
+        [(name, value) for name, value in
+         (("action", action), ("actor", actor), ("target", target)) if value]
+    )
+    context = {
+        "page": page,
+        "action": action,
+        "actor": actor,
+        "target": target,
+        "extra_query": query,
+        "actions": sorted({*ACTION_LABELS, *([action] if action else [])}),
+        "action_labels": ACTION_LABELS,
+        "verification": _verification() if request.GET.get("verify") else None,
+    }
+    return render_staff(request, "audit/log.html", context)
+
+
+def _verification() -> dict:
+    ok, bad_id = verify_chain()
+    return {"ok": ok, "bad_id": bad_id, "count": AuditEntry.objects.count()}
+
+
+@login_required
+def verify(request):
+    """The chain check alone, for htmx to put in the log page."""
+    require_role(request.user, AUDIT_READERS)
+    return render_staff(request, "audit/_verification.html", {"verification": _verification()})
