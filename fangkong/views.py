@@ -1,7 +1,6 @@
 """The home page: what the signed-in role can do, and how much data it sees."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 
 from fangkong.accounts.scoping import (
     AUDIT_READERS,
@@ -12,6 +11,7 @@ from fangkong.accounts.scoping import (
     districts_of,
     has_role,
     role_of,
+    scope_queryset,
 )
 from fangkong.accounts.views import can_ingest_any, render_staff
 from fangkong.ingest.models import Flag, Kind
@@ -53,19 +53,19 @@ def home(request):
     ]
     open_flags = None
     if has_role(user, FLAG_RESOLVERS):
-        scope = districts_of(user)
-        flags = Flag.objects.filter(status=Flag.Status.OPEN)
-        if scope is not None:
-            flags = flags.filter(Q(county_code__in=sorted(scope)))
-        open_flags = flags.count()
-    return render_staff(request, "home.html", {
-        "role": role,
-        "uploads": uploads,
-        "can_see_batches": can_ingest_any(user) or role in CITY_WIDE,
-        "can_search": has_role(user, PERSON_READERS),
-        "can_resolve": has_role(user, FLAG_RESOLVERS),
-        "can_audit": has_role(user, AUDIT_READERS),
-        "open_flags": open_flags,
-        "summary": scope_summary(user),
-        "city_wide": districts_of(user) is None,
-    })
+        open_flags = scope_queryset(Flag.objects.filter(status=Flag.Status.OPEN), user).count()
+    return render_staff(
+        request,
+        "home.html",
+        {
+            "role": role,
+            "uploads": uploads,
+            "can_see_batches": can_ingest_any(user) or role in CITY_WIDE,
+            "can_search": has_role(user, PERSON_READERS),
+            "can_resolve": has_role(user, FLAG_RESOLVERS),
+            "can_audit": has_role(user, AUDIT_READERS),
+            "open_flags": open_flags,
+            "summary": scope_summary(user),
+            "city_wide": districts_of(user) is None,
+        },
+    )

@@ -20,13 +20,19 @@ from fangkong.accounts.scoping import (
 )
 from fangkong.places.models import Division, Level
 
-# (url name, label, who sees it: a set of roles, or None for everyone signed in)
-_NAV: tuple[tuple[str, str, frozenset[str] | None], ...] = (
-    ("home", "首页", None),
-    ("people:search", "居民查询", PERSON_READERS),
-    ("ingest:batches", "导入批次", frozenset().union(*INGEST_ROLES.values()) | CITY_WIDE),
-    ("ingest:flags", "待核记录", FLAG_RESOLVERS),
-    ("audit:log", "审计日志", AUDIT_READERS),
+# (url name, label, who sees it: a set of roles or None for everyone signed in, the views that
+# count as being in that section)
+_NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
+    ("home", "首页", None, ("home",)),
+    ("people:search", "居民查询", PERSON_READERS, ("people:search", "people:person")),
+    (
+        "ingest:batches",
+        "导入批次",
+        frozenset().union(*INGEST_ROLES.values()) | CITY_WIDE,
+        ("ingest:batches", "ingest:batch", "ingest:upload", "ingest:docs"),
+    ),
+    ("ingest:flags", "待核记录", FLAG_RESOLVERS, ("ingest:flags", "ingest:flag")),
+    ("audit:log", "审计日志", AUDIT_READERS, ("audit:log",)),
 )
 
 
@@ -40,12 +46,10 @@ def nav_items(request) -> list[dict]:
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match else ""
     items = []
-    for name, label, roles in _NAV:
+    for name, label, roles, section in _NAV:
         if roles is not None and role not in roles:
             continue
-        section = name.split(":")[0]
-        active = current == name or (":" in name and current.startswith(section + ":"))
-        items.append({"url_name": name, "label": label, "active": active})
+        items.append({"url_name": name, "label": label, "active": current in section})
     if getattr(request.user, "is_staff", False):
         items.append({"url_name": "admin:index", "label": "管理后台", "active": False})
     return items

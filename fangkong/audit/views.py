@@ -33,15 +33,20 @@ def log(request):
         entries = entries.filter(actor_name=actor)
     if target:
         kind, _, ident = target.partition(":")
-        entries = entries.filter(target_type=kind, target_id=ident) if ident else entries.filter(
-            target_type=kind
+        entries = (
+            entries.filter(target_type=kind, target_id=ident)
+            if ident
+            else entries.filter(target_type=kind)
         )
     page = Paginator(entries.order_by("-id"), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     for entry in page:
         entry.action_label = ACTION_LABELS.get(entry.action, "")
     query = urlencode(
-        [(name, value) for name, value in
-         (("action", action), ("actor", actor), ("target", target)) if value]
+        [
+            (name, value)
+            for name, value in (("action", action), ("actor", actor), ("target", target))
+            if value
+        ]
     )
     context = {
         "page": page,

@@ -24,10 +24,23 @@ class Fact(models.Model):
         db_index=False,
     )
     # A correction is a new fact naming the one it replaces; the old row is never changed.
-    supersedes = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    # Unique where set (see `superseding_once`): a fact is corrected at most once, and the
+    # index holds only corrections, so bulk loads of new facts do not pay for it.
+    supersedes = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        db_index=False,
     )
     correction_reason = models.CharField("更正原因", max_length=200, blank=True)
 
     class Meta:
         abstract = True
+
+
+def superseding_once(name: str) -> models.UniqueConstraint:
+    return models.UniqueConstraint(
+        fields=["supersedes"], condition=models.Q(supersedes__isnull=False), name=name
+    )

@@ -30,6 +30,7 @@ class UploadForm(forms.Form):
         label="CSV编码",
         choices=[("auto", "自动识别"), ("utf-8", "UTF-8"), ("gb18030", "GB18030 / GBK")],
         initial="auto",
+        required=False,
     )
 
     def clean_file(self):

@@ -50,6 +50,7 @@ CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # -- column descriptions --------------------------------------------------------------------
 
+
 def column_label(column: Column) -> str:
     return column.aliases[0] if column.aliases else column.name
 
@@ -90,14 +91,19 @@ def field_labels(kind: str) -> dict[str, str]:
 @login_required
 def columns_doc(request):
     kinds = [
-        {"kind": kind, "label": Kind(kind).label, "columns": describe_columns(kind),
-         "can_upload": has_role(request.user, INGEST_ROLES[kind])}
+        {
+            "kind": kind,
+            "label": Kind(kind).label,
+            "columns": describe_columns(kind),
+            "can_upload": has_role(request.user, INGEST_ROLES[kind]),
+        }
         for kind in SCHEMAS
     ]
     return render_staff(request, "ingest/columns.html", {"kinds": kinds})
 
 
 # -- upload ---------------------------------------------------------------------------------
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -118,12 +124,16 @@ def upload(request, kind: str):
             return redirect("ingest:batch", pk=report.batch_id)
     else:
         form = UploadForm()
-    return render_staff(request, "ingest/upload.html", {
-        "form": form,
-        "kind": kind,
-        "kind_label": Kind(kind).label,
-        "columns": describe_columns(kind),
-    })
+    return render_staff(
+        request,
+        "ingest/upload.html",
+        {
+            "form": form,
+            "kind": kind,
+            "kind_label": Kind(kind).label,
+            "columns": describe_columns(kind),
+        },
+    )
 
 
 def _ingest_upload(request, kind: str, form: UploadForm):
@@ -152,6 +162,7 @@ def _ingest_upload(request, kind: str, form: UploadForm):
 
 # -- batches --------------------------------------------------------------------------------
 
+
 def visible_batches(user):
     """The uploader sees their batches; city-wide roles see all."""
     if role_of(user) in CITY_WIDE:
@@ -165,10 +176,14 @@ def batches(request):
         visible_batches(request.user).select_related("uploaded_by").order_by("-started_at", "-id"),
         BATCHES_PER_PAGE,
     ).get_page(request.GET.get("page"))
-    return render_staff(request, "ingest/batches.html", {
-        "page": page,
-        "city_wide": role_of(request.user) in CITY_WIDE,
-    })
+    return render_staff(
+        request,
+        "ingest/batches.html",
+        {
+            "page": page,
+            "city_wide": role_of(request.user) in CITY_WIDE,
+        },
+    )
 
 
 def shown_value(field: str, value: str) -> str:
@@ -196,16 +211,21 @@ def batch(request, pk: int):
     for f in flags:
         f.shown_key = flag_key(f)
         f.can_open = can_resolve and (
-            in_scope(request.user, f.county_code) if f.county_code else
-            role_of(request.user) in CITY_WIDE
+            in_scope(request.user, f.county_code)
+            if f.county_code
+            else role_of(request.user) in CITY_WIDE
         )
-    return render_staff(request, "ingest/batch.html", {
-        "batch": item,
-        "errors": errors,
-        "flags": flags,
-        "flag_count": flags_qs.count() if len(flags) >= FLAGS_ON_BATCH_PAGE else len(flags),
-        "upload_again": has_role(request.user, INGEST_ROLES.get(item.kind, ())),
-    })
+    return render_staff(
+        request,
+        "ingest/batch.html",
+        {
+            "batch": item,
+            "errors": errors,
+            "flags": flags,
+            "flag_count": flags_qs.count() if len(flags) >= FLAGS_ON_BATCH_PAGE else len(flags),
+            "upload_again": has_role(request.user, INGEST_ROLES.get(item.kind, ())),
+        },
+    )
 
 
 class _Echo:
@@ -227,16 +247,20 @@ def batch_errors_csv(request, pk: int):
     def rows():
         yield "\ufeff"  # UTF-8 byte-order mark: Excel then reads the file as UTF-8
         yield writer.writerow(["行号", "字段", "值", "原因"])
-        errors = RowError.objects.filter(batch=item).order_by("row", "id").values_list(
-            "row", "field", "value", "reason"
+        errors = (
+            RowError.objects.filter(batch=item)
+            .order_by("row", "id")
+            .values_list("row", "field", "value", "reason")
         )
         for row, field, value, reason in errors.iterator(chunk_size=2000):
-            yield writer.writerow([
-                row,
-                labels.get(field, field),
-                _csv_cell(shown_value(field, value)),
-                _csv_cell(reason),
-            ])
+            yield writer.writerow(
+                [
+                    row,
+                    labels.get(field, field),
+                    _csv_cell(shown_value(field, value)),
+                    _csv_cell(reason),
+                ]
+            )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="batch-{item.pk}-errors.csv"'
@@ -274,13 +298,17 @@ def flags(request):
     for f in page:
         f.shown_key = flag_key(f)
         f.county_name = counties.get(f.county_code, f.county_code)
-    return render_staff(request, "ingest/flags.html", {
-        "page": page,
-        "status": status,
-        "kind": kind,
-        "kinds": [(k, Kind(k).label) for k in SCHEMAS],
-        "statuses": [("open", "待处理"), ("resolved", "已处理"), ("all", "全部")],
-    })
+    return render_staff(
+        request,
+        "ingest/flags.html",
+        {
+            "page": page,
+            "status": status,
+            "kind": kind,
+            "kinds": [(k, Kind(k).label) for k in SCHEMAS],
+            "statuses": [("open", "待处理"), ("resolved", "已处理"), ("all", "全部")],
+        },
+    )
 
 
 # incoming column -> (label, key of the same value in `existing`, see flags.describe_current)
@@ -308,7 +336,7 @@ COMPARED: dict[str, tuple[tuple[str, str, str | None], ...]] = {
     ),
     "results": (
         ("tube", "试管条码", None),
-        ("outcome", "检测结果", "结果"),
+        ("result", "检测结果", "结果"),
         ("lab", "检测机构", "检测机构"),
         ("reported_at", "报告时间", "报告时间"),
     ),
@@ -351,14 +379,22 @@ def comparison(flag: Flag) -> list[dict]:
             continue
         new = _display(name, incoming.pop(name, ""))
         old = _display(name, existing.pop(existing_key, "")) if existing_key else ""
-        rows.append({"label": label, "existing": old, "incoming": new,
-                     "differs": bool(existing_key) and old != new})
+        rows.append(
+            {
+                "label": label,
+                "existing": old,
+                "incoming": new,
+                "differs": bool(existing_key) and old != new,
+            }
+        )
     for name, value in incoming.items():
-        rows.append({"label": name, "existing": "", "incoming": _display(name, value),
-                     "differs": False})
+        rows.append(
+            {"label": name, "existing": "", "incoming": _display(name, value), "differs": False}
+        )
     for name, value in existing.items():
-        rows.append({"label": name, "existing": _display(name, value), "incoming": "",
-                     "differs": False})
+        rows.append(
+            {"label": name, "existing": _display(name, value), "incoming": "", "differs": False}
+        )
     return rows
 
 
@@ -383,8 +419,7 @@ def flag(request, pk: int):
     form = ResolveFlagForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            do_resolve_flag(item, request.user, accept=form.accept,
-                            note=form.cleaned_data["note"])
+            do_resolve_flag(item, request.user, accept=form.accept, note=form.cleaned_data["note"])
         except ValueError as exc:
             form.add_error(None, str(exc))
             item.refresh_from_db()
@@ -395,23 +430,32 @@ def flag(request, pk: int):
     if request.method == "GET":
         record(request.user, "flag.view", "flag", item.pk, {})
     same_file_row = (item.existing or {}).get("同一文件第几行")
-    return render_staff(request, "ingest/flag.html", {
-        "flag": item,
-        "shown_key": flag_key(item),
-        "rows": comparison(item) if not same_file_row else comparison_same_file(item),
-        "same_file_row": same_file_row,
-        "county_name": county_names([item.county_code]).get(item.county_code, "")
-        if item.county_code else "",
-        "person_pk": _person_link(item, request.user),
-        "form": form,
-    })
+    return render_staff(
+        request,
+        "ingest/flag.html",
+        {
+            "flag": item,
+            "shown_key": flag_key(item),
+            "rows": comparison(item) if not same_file_row else comparison_same_file(item),
+            "same_file_row": same_file_row,
+            "county_name": county_names([item.county_code]).get(item.county_code, "")
+            if item.county_code
+            else "",
+            "person_pk": _person_link(item, request.user),
+            "form": form,
+        },
+    )
 
 
 def comparison_same_file(flag: Flag) -> list[dict]:
     """A row that disagrees with an earlier row of the same file: only the incoming side."""
     return [
-        {"label": label, "existing": "", "incoming": _display(name, flag.incoming.get(name, "")),
-         "differs": False}
+        {
+            "label": label,
+            "existing": "",
+            "incoming": _display(name, flag.incoming.get(name, "")),
+            "differs": False,
+        }
         for name, label, _ in COMPARED.get(flag.kind, ())
         if name in (flag.incoming or {})
     ]

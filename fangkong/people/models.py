@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from fangkong.ingest.facts import Fact
+from fangkong.ingest.facts import Fact, superseding_once
 
 
 class Person(models.Model):
@@ -81,6 +81,7 @@ class Presence(Fact):
                 fields=["person", "region_code", "start_at", "end_at", "source"],
                 name="presence_natural_key",
             ),
+            superseding_once("presence_corrected_once"),
             models.CheckConstraint(
                 condition=models.Q(end_at__gte=models.F("start_at")), name="presence_ordered"
             ),
@@ -112,4 +113,5 @@ class Designation(Fact):
                 fields=["person", "kind", "start_at", "designated_by", "end_at"],
                 name="designation_natural_key",
             ),
+            superseding_once("designation_corrected_once"),
         ]

@@ -9,12 +9,20 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from fangkong.accounts.scoping import PERSON_READERS, require_role, scope_queryset
 from fangkong.accounts.views import county_names, render_staff
 from fangkong.audit.actions import record
 from fangkong.engine.id_numbers import mask, mask_phone, normalise_id_number
+from fangkong.engine.testing_state import (
+    NONE,
+    ResultFact,
+    SamplingFact,
+    derive_testing_state,
+    effective_results,
+)
 from fangkong.people.models import Designation, Person, Presence
 from fangkong.places.models import Division
 from fangkong.testing.models import LabResult, Sampling
@@ -22,7 +30,7 @@ from fangkong.testing.models import LabResult, Sampling
 ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 MAX_RESULTS = 50
-OUTCOME_LABELS = {"negative": "阴性", "positive": "阳性", "invalid": "无效"}
+RESULT_LABELS = {"negative": "阴性", "positive": "阳性", "invalid": "无效"}
 POOL_LABELS = {1: "单管", 10: "10混1", 20: "20混1"}
 
 
@@ -54,16 +62,26 @@ def search(request):
         else:
             kind, value = parsed
             people = _in_scope(request.user).select_related("community")
-            people = people.filter(id_number=value) if kind == "id_number" else people.filter(
-                phone=value
+            people = (
+                people.filter(id_number=value)
+                if kind == "id_number"
+                else people.filter(phone=value)
             )
             results = list(people.order_by("name", "id")[: MAX_RESULTS + 1])
             truncated = len(results) > MAX_RESULTS
             results = results[:MAX_RESULTS]
             masked = mask(value) if kind == "id_number" else mask_phone(value)
-            record(request.user, "person.search", "", "", {
-                "query_kind": kind, "query": masked, "results": len(results),
-            })
+            record(
+                request.user,
+                "person.search",
+                "",
+                "",
+                {
+                    "query_kind": kind,
+                    "query": masked,
+                    "results": len(results),
+                },
+            )
             counties = county_names(p.county_code for p in results)
             context.update(
                 query_kind=kind,
@@ -88,15 +106,57 @@ def _superseded(model):
     return Exists(model.objects.filter(supersedes_id=OuterRef("pk")))
 
 
-def effective_results(tube_ids) -> dict[int, LabResult]:
-    """For each tube, the latest lab result that no correction has replaced."""
-    effective: dict[int, LabResult] = {}
-    results = LabResult.objects.filter(
-        tube_id__in=sorted(tube_ids), superseded_by__isnull=True
-    ).order_by("tube_id", "-reported_at", "-id")
-    for result in results:
-        effective.setdefault(result.tube_id, result)
-    return effective
+def testing_history(subject: Person, now):
+    """The person's samplings (corrected ones too, marked), each with its tube's effective
+    result, and the testing state the engine derives from them."""
+    samplings = list(
+        Sampling.objects.filter(person=subject)
+        .select_related("site", "tube", "superseded_by")
+        .order_by("-sampled_at", "-id")
+    )
+    results = list(
+        LabResult.objects.filter(tube_id__in=sorted({s.tube_id for s in samplings}))
+        .select_related("tube")
+        .order_by("id")
+    )
+    result_facts = [
+        ResultFact(
+            id=r.id,
+            tube=r.tube.barcode,
+            result=r.result,
+            lab=r.lab,
+            reported_at=r.reported_at,
+            recorded_at=r.recorded_at,
+            supersedes=r.supersedes_id,
+        )
+        for r in results
+    ]
+    sampling_facts = []
+    for s in samplings:
+        correction = getattr(s, "superseded_by", None)
+        s.is_superseded = correction is not None
+        sampling_facts.append(
+            SamplingFact(
+                id=s.id,
+                tube=s.tube.barcode,
+                pool_size=s.tube.capacity,
+                sampled_at=s.sampled_at,
+                recorded_at=s.recorded_at,
+                superseded_by=correction.id if correction else None,
+                superseded_at=correction.recorded_at if correction else None,
+            )
+        )
+    state = derive_testing_state(sampling_facts, result_facts, now)
+    standing = {r.id: r for r in results}
+    by_tube = {
+        fact.tube: standing[fact.id] for fact in effective_results(result_facts, now).values()
+    }
+    for s in samplings:
+        result = by_tube.get(s.tube.barcode)
+        s.result = result
+        s.result_label = RESULT_LABELS.get(result.result, "") if result else ""
+        s.pool_label = POOL_LABELS.get(s.tube.capacity, f"{s.tube.capacity}混1")
+    return samplings, state
 
 
 @login_required
@@ -108,8 +168,10 @@ def person(request, pk: int):
     community = subject.community
     street = community.parent if community.level == 5 else None
     county = street.parent if street is not None and street.level == 3 else None
-    county_name = county.name if county else county_names([subject.county_code]).get(
-        subject.county_code, subject.county_code
+    county_name = (
+        county.name
+        if county
+        else county_names([subject.county_code]).get(subject.county_code, subject.county_code)
     )
 
     revisions = list(
@@ -123,23 +185,7 @@ def person(request, pk: int):
     for revision in revisions:
         revision.community_name = revision_places.get(revision.community_code, "")
 
-    samplings = list(
-        Sampling.objects.filter(person=subject)
-        .select_related("site", "tube")
-        .annotate(is_superseded=_superseded(Sampling))
-        .order_by("-sampled_at", "-id")
-    )
-    results = effective_results({s.tube_id for s in samplings})
-    for sampling in samplings:
-        result = results.get(sampling.tube_id)
-        sampling.result = result
-        sampling.outcome_label = OUTCOME_LABELS.get(result.outcome, "") if result else ""
-        sampling.pool_label = POOL_LABELS.get(
-            sampling.tube.capacity, f"{sampling.tube.capacity}混1"
-        )
-        sampling.pooled_positive = bool(
-            result and result.outcome == "positive" and sampling.tube.capacity > 1
-        )
+    samplings, state = testing_history(subject, timezone.now())
 
     designations = list(
         Designation.objects.filter(person=subject)
@@ -161,13 +207,19 @@ def person(request, pk: int):
 
     with transaction.atomic():
         record(request.user, "person.view", "person", subject.pk, {})
-    return render_staff(request, "people/person.html", {
-        "person": subject,
-        "community": community,
-        "street": street,
-        "county_name": county_name,
-        "revisions": revisions,
-        "samplings": samplings,
-        "designations": designations,
-        "presences": presences,
-    })
+    return render_staff(
+        request,
+        "people/person.html",
+        {
+            "person": subject,
+            "community": community,
+            "street": street,
+            "county_name": county_name,
+            "revisions": revisions,
+            "samplings": samplings,
+            "testing_state": state,
+            "testing_alert": state.status != NONE,
+            "designations": designations,
+            "presences": presences,
+        },
+    )

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from fangkong.ingest.facts import Fact
+from fangkong.ingest.facts import Fact, superseding_once
 
 
 class TestingSite(models.Model):
@@ -65,7 +65,8 @@ class Sampling(Fact):
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "tube", "site", "sampled_at"], name="sampling_natural_key"
-            )
+            ),
+            superseding_once("sampling_corrected_once"),
         ]
 
 
@@ -87,5 +88,6 @@ class LabResult(Fact):
         constraints = [
             models.UniqueConstraint(
                 fields=["tube", "result", "lab", "reported_at"], name="result_natural_key"
-            )
+            ),
+            superseding_once("result_corrected_once"),
         ]

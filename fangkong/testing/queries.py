@@ -19,22 +19,17 @@ def person_testing_state(person_id: int, now: datetime | None = None) -> PersonT
     """The person's samplings, their tubes' standing results, and the pooled-tube state, as the
     system knew them at `now` (default: the present)."""
     now = now or timezone.now()
-    rows = list(
-        Sampling.objects.filter(person_id=person_id)
-        .select_related("tube", "superseded_by")
-        .only(
-            "id",
-            "sampled_at",
-            "recorded_at",
-            "tube__barcode",
-            "tube__capacity",
-            "superseded_by__id",
-            "superseded_by__recorded_at",
+    rows = list(Sampling.objects.filter(person_id=person_id).select_related("tube"))
+    # A correction names the sampling it replaces; find those of this person's samplings.
+    corrections = {
+        c["supersedes_id"]: (c["id"], c["recorded_at"])
+        for c in Sampling.objects.filter(supersedes_id__in=[s.id for s in rows]).values(
+            "id", "supersedes_id", "recorded_at"
         )
-    )
+    }
     samplings = []
     for s in rows:
-        correction = getattr(s, "superseded_by", None)
+        correction_id, corrected_at = corrections.get(s.id, (None, None))
         samplings.append(
             SamplingFact(
                 id=s.id,
@@ -42,8 +37,8 @@ def person_testing_state(person_id: int, now: datetime | None = None) -> PersonT
                 pool_size=s.tube.capacity,
                 sampled_at=s.sampled_at,
                 recorded_at=s.recorded_at,
-                superseded_by=correction.id if correction else None,
-                superseded_at=correction.recorded_at if correction else None,
+                superseded_by=correction_id,
+                superseded_at=corrected_at,
             )
         )
     results = [

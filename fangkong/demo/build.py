@@ -1,0 +1,337 @@
+"""`fangkong demo`: build the synthetic 长春市 into the database, through ingestion.
+
+Divisions, testing sites and the demo staff accounts are created directly. Everything else —
+residents, samplings, lab results, designations, presence records — is written to CSV files
+in a temporary folder and loaded with `do_ingest`, exactly as files from the field would be,
+so the demo also exercises the ingestion path. Running it again with the same size and seed
+loads nothing new: every row comes back as a duplicate.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from fangkong.demo.city import (
+    BLOCK_ROWS,
+    ROUND_1,
+    Block,
+    Geography,
+    city_blocks,
+    companies,
+    load_geography,
+)
+
+DEMO_PASSWORD = "fangkong-demo-2022"  # noqa: S105 (printed for the demo on purpose)
+FILE_ROWS = BLOCK_ROWS  # rows per CSV file: ingestion holds one checked file in memory
+LOAD_ORDER = ("residents", "samplings", "results", "designations", "presence")
+ALL_DISTRICTS = "*"
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    username: str
+    role: str
+    districts: tuple[str, ...] | str  # county codes, or ALL_DISTRICTS
+    organisation: str
+    note: str = ""
+
+
+def staff_accounts(employer: str = "") -> tuple[StaffAccount, ...]:
+    """One demo account per staff role (the resident role has no staff account)."""
+    from fangkong.accounts.models import Role
+
+    return (
+        StaffAccount("command", Role.COMMAND_CENTRE, (), "长春市疫情防控工作领导小组指挥部"),
+        StaffAccount(
+            "district_nanguan", Role.DISTRICT_REVIEWER, ("220102",), "南关区疫情防控指挥部"
+        ),
+        StaffAccount(
+            "district_chaoyang", Role.DISTRICT_REVIEWER, ("220104",), "朝阳区疫情防控指挥部"
+        ),
+        StaffAccount("hotline", Role.HOTLINE, ALL_DISTRICTS, "12345市长公开电话赋码工作专席"),
+        StaffAccount("lab", Role.LAB, ALL_DISTRICTS, "长春金域医学检验所"),
+        StaffAccount("sampler", Role.SAMPLER, ("220102",), "南关区南岭街道第1采样点"),
+        StaffAccount("checkpoint", Role.CHECKPOINT, ALL_DISTRICTS, "长春市交通卡口"),
+        StaffAccount(
+            "employer", Role.EMPLOYER, ALL_DISTRICTS, employer or "企业联络员", "员工住在全市各区"
+        ),
+        StaffAccount("auditor", Role.AUDITOR, (), "长春市疫情防控审计组"),
+        StaffAccount("admin", Role.ADMIN, (), "系统管理员", "is_staff + is_superuser"),
+    )
+
+
+# -- what is created directly -------------------------------------------------------------------
+
+
+def create_sites(geo: Geography) -> int:
+    from fangkong.testing.models import TestingSite
+
+    TestingSite.objects.bulk_create(
+        [
+            TestingSite(code=code, name=name, community_id=community, county_code=county)
+            for code, name, community, county in zip(
+                geo.site_codes, geo.site_names, geo.site_community, geo.site_county, strict=True
+            )
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    return geo.site_count
+
+
+def create_staff(accounts: Iterable[StaffAccount], county_codes: list[str]) -> list[str]:
+    """get_or_create each account; a new one gets the demo password. Returns the usernames."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from fangkong.accounts.models import Role, StaffProfile
+
+    user_model = get_user_model()
+    password = None
+    names = []
+    for account in accounts:
+        admin = account.role == Role.ADMIN
+        user, created = user_model.objects.get_or_create(
+            username=account.username, defaults={"is_staff": admin, "is_superuser": admin}
+        )
+        if created:
+            password = password or make_password(DEMO_PASSWORD)  # hashed once: argon2 is slow
+            user.password = password
+            user.save(update_fields=["password"])
+        districts = county_codes if account.districts == ALL_DISTRICTS else account.districts
+        StaffProfile.objects.update_or_create(
+            user=user,
+            defaults={
+                "role": account.role,
+                "districts": list(districts),
+                "organisation": account.organisation,
+            },
+        )
+        names.append(account.username)
+    return names
+
+
+# -- files and ingestion ------------------------------------------------------------------------
+
+
+def write_block(block: Block, folder: Path, file_rows: int = FILE_ROWS) -> list[tuple[str, Path]]:
+    """The block's tables as CSV files (UTF-8, Chinese headers), in load order."""
+    files = []
+    options = pa_csv.WriteOptions(quoting_style="needed")
+    for kind in LOAD_ORDER:
+        table: pa.Table = block.tables[kind]
+        for part, offset in enumerate(range(0, max(table.num_rows, 1), file_rows)):
+            path = folder / f"{block.number:02d}-{kind}-{part + 1}.csv"
+            pa_csv.write_csv(table.slice(offset, file_rows), path, options)
+            files.append((kind, path))
+    return files
+
+
+@dataclass
+class Loaded:
+    rows: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    flagged: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    examples: list[dict] = field(default_factory=list)  # the first rejected rows
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "seconds": round(self.seconds, 3)}
+
+
+def ingest_files(
+    files: list[tuple[str, Path]],
+    *,
+    now: datetime | None,
+    loaded: dict[str, Loaded],
+    progress: Callable[[int], None] | None = None,
+    done: int = 0,
+) -> int:
+    """Load `files` in order through `do_ingest`; adds to `loaded`; returns rows done."""
+    from fangkong.ingest.actions import do_ingest
+
+    for kind, path in files:
+        offset = done
+
+        def step(rows: int, offset: int = offset) -> None:
+            if progress:
+                progress(offset + rows)
+
+        started = time.perf_counter()
+        report = do_ingest(kind, path=path, source="demo", now=now, progress=step)
+        if report.failure:
+            raise RuntimeError(f"演示数据 {path.name} 导入失败:{report.failure}")
+        total = loaded.setdefault(kind, Loaded())
+        total.seconds += time.perf_counter() - started
+        for name in ("rows", "inserted", "duplicates", "flagged", "rejected"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        if report.rejected and not total.examples:
+            total.examples = [{"file": path.name, **e} for e in report.errors[:5]]
+        done += report.rows
+        step(report.rows, offset)
+    return done
+
+
+# -- the command --------------------------------------------------------------------------------
+
+
+def build_demo(
+    residents: int = 20_000,
+    seed: int = 20220421,
+    progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+    workdir: Path | str | None = None,
+) -> dict:
+    """Build the demo city into the database and return a summary (with a Chinese "text").
+
+    `now` is the moment the data is loaded: facts after it (a result reported later, a
+    designation not made yet) are left out, so `now=2022-04-21 16:37+08:00` gives the city as
+    the press conference saw it. Default: the current time, i.e. everything.
+    """
+    from django.utils import timezone
+
+    from fangkong.places.loading import load_divisions
+
+    started = time.perf_counter()
+    load_divisions()
+    geo = load_geography()
+    create_sites(geo)
+    employers = companies(seed, residents)
+    staff = create_staff(staff_accounts(employers[0]), geo.county_codes)
+    until = None if now is None else int(now.timestamp())
+    now = now or timezone.now()
+
+    generated: dict[str, int] = {}
+    loaded: dict[str, Loaded] = {}
+    generate_seconds = 0.0
+    done = 0
+    folder = Path(tempfile.mkdtemp(prefix="fangkong-demo-", dir=workdir))
+    try:
+        blocks = city_blocks(residents, seed, until=until, geo=geo)
+        while True:
+            tick = time.perf_counter()
+            block = next(blocks, None)
+            if block is None:
+                break
+            files = write_block(block, folder)
+            generate_seconds += time.perf_counter() - tick
+            for key, value in block.stats.items():
+                generated[key] = generated.get(key, 0) + int(value)
+            done = ingest_files(files, now=now, loaded=loaded, progress=progress, done=done)
+            for _, path in files:
+                path.unlink()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    summary = {
+        "residents": residents,
+        "seed": seed,
+        "now": now.isoformat(),
+        "sites": geo.site_count,
+        "staff": staff,
+        "generated": generated,
+        "loaded": {kind: value.as_dict() for kind, value in loaded.items()},
+        "rejected": sum(v.rejected for v in loaded.values()),
+        "seconds": {
+            "generate": round(generate_seconds, 3),
+            "ingest": round(sum(v.seconds for v in loaded.values()), 3),
+            "total": round(time.perf_counter() - started, 3),
+        },
+    }
+    summary["text"] = _text(summary, geo)
+    return summary
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _text(summary: dict, geo: Geography) -> str:
+    g = summary["generated"]
+    loaded = summary["loaded"]
+    inserted = sum(v["inserted"] for v in loaded.values())
+    duplicates = sum(v["duplicates"] for v in loaded.values())
+    flagged = sum(v["flagged"] for v in loaded.values())
+    days = "、".join(f"{d.day}日" for d in ROUND_1.days)
+    return (
+        f"演示城市(合成数据,种子{summary['seed']}):居民{_n(g.get('residents', 0))}人,"
+        f"分布于{len(geo.county_codes)}个区县(开发区)的{_n(len(geo.community_codes))}个社区/村,"
+        f"按七普人口比例;采样点{_n(summary['sites'])}个。\n"
+        f"4月{days}全员核酸:扫码采样{_n(g.get('round1_people', 0))}人,"
+        f"未扫码采样{_n(g.get('unscanned', 0))}人(无采样记录,待单位批量解码),"
+        f"未参检{_n(g.get('not_sampled', 0))}人;4月24日复检{_n(g.get('round2_people', 0))}人。"
+        f"共采样{_n(g.get('samplings', 0))}人次、试管{_n(g.get('tubes', 0))}支"
+        f"(单管{_n(g.get('tubes_1', 0))}、10混1 {_n(g.get('tubes_10', 0))}、"
+        f"20混1 {_n(g.get('tubes_20', 0))});"
+        f"混管阳性{_n(g.get('positive_pools', 0))}管,单管复核{_n(g.get('retests', 0))}人,"
+        f"阳性{_n(g.get('positives', 0))}人;无效管{_n(g.get('invalid_tubes', 0))}管已重采。\n"
+        f"密接{_n(g.get('close_contacts', 0))}人,次密接{_n(g.get('secondary_contacts', 0))}人,"
+        f"跨区在场记录{_n(g.get('presence', 0))}条。\n"
+        f"导入:新增{_n(inserted)}行,重复{_n(duplicates)}行,待核{_n(flagged)}行,"
+        f"拒绝{_n(summary['rejected'])}行;用时{summary['seconds']['total']:.1f}秒。"
+    )
+
+
+# -- logins -------------------------------------------------------------------------------------
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - _width(text), 0)
+
+
+def print_logins(stream: TextIO, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """The demo accounts as a table: login URL, username, role, districts."""
+    from fangkong.accounts.models import Role, StaffProfile
+
+    try:
+        from django.urls import reverse
+
+        path = reverse("accounts:login")
+    except Exception:  # the login page belongs to another part of the project
+        path = "/accounts/login/"
+    geo = load_geography()
+    county_name = dict(zip(geo.county_codes, geo.county_names, strict=True))
+    organisations = dict(
+        StaffProfile.objects.filter(
+            user__username__in=[a.username for a in staff_accounts()]
+        ).values_list("user__username", "organisation")
+    )
+    rows = [("用户名", "角色", "负责区县", "单位")]
+    for account in staff_accounts():
+        if account.districts == ALL_DISTRICTS:
+            scope = "全市各区县"
+        elif not account.districts:
+            scope = "全市(角色不限区县)"
+        else:
+            scope = "、".join(f"{county_name.get(c, c)}({c})" for c in account.districts)
+        organisation = organisations.get(account.username, account.organisation)
+        rows.append((account.username, Role(account.role).label, scope, organisation))
+    widths = [max(_width(row[i]) for row in rows) for i in range(3)]
+    print(
+        f"\n演示账号 — 登录地址 http://{host}:{port}{path} ,密码均为 {DEMO_PASSWORD}", file=stream
+    )
+    for row in rows:
+        print(
+            "  "
+            + "  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=False))
+            + "  "
+            + row[3],
+            file=stream,
+        )
