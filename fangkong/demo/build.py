@@ -206,8 +206,9 @@ def build_demo(
     from fangkong.places.loading import load_divisions
 
     started = time.perf_counter()
-    load_divisions()
     geo = load_geography()
+    if not _divisions_loaded(geo):
+        load_divisions()
     create_sites(geo)
     employers = companies(seed, residents)
     staff = create_staff(staff_accounts(employers[0]), geo.county_codes)
@@ -253,6 +254,16 @@ def build_demo(
     }
     summary["text"] = _text(summary, geo)
     return summary
+
+
+def _divisions_loaded(geo: Geography) -> bool:
+    """Whether every current street and community is already in the database (loading them
+    again is harmless but takes a while)."""
+    from fangkong.places.models import Division
+
+    return Division.objects.filter(level__in=(4, 5), is_current=True).count() == len(
+        geo.street_codes
+    ) + len(geo.community_codes)
 
 
 def _n(value: int) -> str:

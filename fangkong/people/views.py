@@ -111,9 +111,16 @@ def testing_history(subject: Person, now):
     result, and the testing state the engine derives from them."""
     samplings = list(
         Sampling.objects.filter(person=subject)
-        .select_related("site", "tube", "superseded_by")
+        .select_related("site", "tube")
         .order_by("-sampled_at", "-id")
     )
+    # A correction names the sampling it replaces: (its id, when it was recorded) by replaced id.
+    corrections = {
+        c["supersedes_id"]: (c["id"], c["recorded_at"])
+        for c in Sampling.objects.filter(supersedes_id__in=[s.id for s in samplings]).values(
+            "id", "supersedes_id", "recorded_at"
+        )
+    }
     results = list(
         LabResult.objects.filter(tube_id__in=sorted({s.tube_id for s in samplings}))
         .select_related("tube")
@@ -133,8 +140,8 @@ def testing_history(subject: Person, now):
     ]
     sampling_facts = []
     for s in samplings:
-        correction = getattr(s, "superseded_by", None)
-        s.is_superseded = correction is not None
+        correction_id, corrected_at = corrections.get(s.id, (None, None))
+        s.is_superseded = correction_id is not None
         sampling_facts.append(
             SamplingFact(
                 id=s.id,
@@ -142,8 +149,8 @@ def testing_history(subject: Person, now):
                 pool_size=s.tube.capacity,
                 sampled_at=s.sampled_at,
                 recorded_at=s.recorded_at,
-                superseded_by=correction.id if correction else None,
-                superseded_at=correction.recorded_at if correction else None,
+                superseded_by=correction_id,
+                superseded_at=corrected_at,
             )
         )
     state = derive_testing_state(sampling_facts, result_facts, now)

@@ -247,3 +247,16 @@ def test_a_city_wide_role_sees_people_of_every_district(city, client, make_staff
     client.force_login(make_staff("command_centre"))
     assert page_of(client, city.chaoyang[0]).status_code == 200
     assert mask(city.chaoyang[0]) in search(client, city.chaoyang[0]).content.decode()
+
+
+def test_a_corrected_sampling_is_shown_struck_through_beside_its_correction(city, client, reviewer):
+    person = city.nanguan[0]
+    do_ingest("samplings", rows=[sample(person, "T-5")])
+    corrected = sample(
+        person, "T-5", at="2022-04-20T09:00:00+08:00", correction_reason="采样时间录错"
+    )
+    assert do_ingest("samplings", rows=[corrected]).inserted == 1
+    client.force_login(reviewer)
+    html = page_of(client, person).content.decode()
+    assert html.count('class="superseded"') == 1
+    assert "2022-04-20 08:00" in html and "2022-04-20 09:00" in html
