@@ -7,7 +7,8 @@ from django.db.models import QuerySet
 
 from fangkong.accounts.models import Role
 
-CITY_WIDE = frozenset({Role.COMMAND_CENTRE, Role.AUDITOR, Role.ADMIN})
+# The 12345 hotline desk (赋码工作专席) takes calls from the whole city.
+CITY_WIDE = frozenset({Role.COMMAND_CENTRE, Role.AUDITOR, Role.ADMIN, Role.HOTLINE})
 
 # Which roles may load which kind of file. District-scoped roles may load only rows of their
 # districts (see fangkong.ingest).

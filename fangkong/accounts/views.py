@@ -81,4 +81,5 @@ def staff_context(request) -> dict:
 
 
 def render_staff(request, template: str, context: dict | None = None, status: int = 200):
-    return render(request, template, {**staff_context(request), **(context or {})}, status=status)
+    # The top bar comes from the context processor (fangkong.accounts.context.staff).
+    return render(request, template, context or {}, status=status)

@@ -91,6 +91,7 @@ def do_ingest(
     for name in ("rows", "inserted", "duplicates", "flagged", "rejected"):
         setattr(batch, name, getattr(report, name))
     batch.failure = report.failure
+    batch.ignored_columns = report.ignored_columns
     batch.finished_at = timezone.now()
     with transaction.atomic():
         batch.save()

@@ -84,6 +84,10 @@ def do_resolve_flag(flag: Flag, user, *, accept: bool, note: str):
     from fangkong.ingest.actions import do_ingest
 
     with transaction.atomic():
+        # Two reviewers deciding at once: the second sees the first one's decision.
+        flag = Flag.objects.select_for_update().get(pk=flag.pk)
+        if flag.status != Flag.Status.OPEN:
+            raise ValueError("该记录已由他人处理")
         report = None
         if accept:
             report = do_ingest(

@@ -52,18 +52,36 @@ SPECS: dict[str, Spec] = {
     for spec in (
         Spec(
             kind="residents",
-            staging=(("id_number", "text"), ("name", "text"), ("phone", "text"),
-                     ("community_code", "text"), ("employer", "text"), CORRECTABLE),
+            staging=(
+                ("id_number", "text"),
+                ("name", "text"),
+                ("phone", "text"),
+                ("community_code", "text"),
+                ("employer", "text"),
+                CORRECTABLE,
+            ),
             joins="LEFT JOIN places_division d ON d.code = s.community_code AND d.level = 5",
             resolved="d.code AS community_id, substr(s.community_code, 1, 6) AS county_code",
-            checks=(("community_code", "'未知社区代码:应为长春市现行社区/村的12位代码'",
-                     "community_id IS NULL"),),
-            scoped_check=("community_code", "'该社区不在您负责的区县'",
-                          "county_code NOT IN (SELECT code FROM stg_scope)"),
+            checks=(
+                (
+                    "community_code",
+                    "'未知社区代码:应为长春市现行社区/村的12位代码'",
+                    "community_id IS NULL",
+                ),
+            ),
+            scoped_check=(
+                "community_code",
+                "'该社区不在您负责的区县'",
+                "county_code NOT IN (SELECT code FROM stg_scope)",
+            ),
             table="people_person",
             identity=(("id_number", "s.id_number"),),
-            values=(("name", "s.name"), ("phone", "s.phone"), ("community_id", "d.code"),
-                    ("employer", "s.employer")),
+            values=(
+                ("name", "s.name"),
+                ("phone", "s.phone"),
+                ("community_id", "d.code"),
+                ("employer", "s.employer"),
+            ),
             file_identity=("id_number",),
             file_values=("name", "phone", "community_code", "employer"),
             insert=("id_number", "name", "phone", "community_id", "county_code", "employer"),
@@ -73,19 +91,35 @@ SPECS: dict[str, Spec] = {
         ),
         Spec(
             kind="presence",
-            staging=(("id_number", "text"), ("region_code", "text"), ("start_at", "ts"),
-                     ("end_at", "ts"), ("source", "text")),
+            staging=(
+                ("id_number", "text"),
+                ("region_code", "text"),
+                ("start_at", "ts"),
+                ("end_at", "ts"),
+                ("source", "text"),
+            ),
             joins=f"{PERSON} LEFT JOIN places_division d ON d.code = s.region_code",
-            resolved=("p.id AS person_id, p.county_code AS person_county, "
-                      "d.county_code AS region_county"),
-            checks=(("id_number", "'未知人员:该身份证号尚未登记为居民'", "person_id IS NULL"),
-                    ("region_code", "'未知区域代码'", "region_county IS NULL"),
-                    ("end_at", "'结束时间早于开始时间'", "end_at < start_at")),
-            scoped_check=("region_code", "'该区域不在您负责的区县'",
-                          "region_county NOT IN (SELECT code FROM stg_scope)"),
+            resolved=(
+                "p.id AS person_id, p.county_code AS person_county, d.county_code AS region_county"
+            ),
+            checks=(
+                ("id_number", "'未知人员:该身份证号尚未登记为居民'", "person_id IS NULL"),
+                ("region_code", "'未知区域代码'", "region_county IS NULL"),
+                ("end_at", "'结束时间早于开始时间'", "end_at < start_at"),
+            ),
+            scoped_check=(
+                "region_code",
+                "'该区域不在您负责的区县'",
+                "region_county NOT IN (SELECT code FROM stg_scope)",
+            ),
             table="people_presence",
-            identity=(("person_id", "p.id"), ("region_code", "s.region_code"),
-                      ("start_at", "{start_at}"), ("end_at", "{end_at}"), ("source", "s.source")),
+            identity=(
+                ("person_id", "p.id"),
+                ("region_code", "s.region_code"),
+                ("start_at", "{start_at}"),
+                ("end_at", "{end_at}"),
+                ("source", "s.source"),
+            ),
             values=(),
             file_identity=("id_number", "region_code", "start_at", "end_at", "source"),
             file_values=(),
@@ -95,18 +129,32 @@ SPECS: dict[str, Spec] = {
         ),
         Spec(
             kind="designations",
-            staging=(("id_number", "text"), ("kind", "text"), ("start_at", "ts"),
-                     ("end_at", "ts"), ("designated_by", "text"), CORRECTABLE),
+            staging=(
+                ("id_number", "text"),
+                ("kind", "text"),
+                ("start_at", "ts"),
+                ("end_at", "ts"),
+                ("designated_by", "text"),
+                CORRECTABLE,
+            ),
             joins=PERSON,
             resolved="p.id AS person_id, p.county_code AS person_county",
-            checks=(("id_number", "'未知人员:该身份证号尚未登记为居民'", "person_id IS NULL"),
-                    ("end_at", "'截止时间早于起始时间'",
-                     "end_at IS NOT NULL AND end_at < start_at")),
-            scoped_check=("id_number", "'该人员不在您负责的区县'",
-                          "person_county NOT IN (SELECT code FROM stg_scope)"),
+            checks=(
+                ("id_number", "'未知人员:该身份证号尚未登记为居民'", "person_id IS NULL"),
+                ("end_at", "'截止时间早于起始时间'", "end_at IS NOT NULL AND end_at < start_at"),
+            ),
+            scoped_check=(
+                "id_number",
+                "'该人员不在您负责的区县'",
+                "person_county NOT IN (SELECT code FROM stg_scope)",
+            ),
             table="people_designation",
-            identity=(("person_id", "p.id"), ("kind", "s.kind"), ("start_at", "{start_at}"),
-                      ("designated_by", "s.designated_by")),
+            identity=(
+                ("person_id", "p.id"),
+                ("kind", "s.kind"),
+                ("start_at", "{start_at}"),
+                ("designated_by", "s.designated_by"),
+            ),
             values=(("end_at", "{end_at}"),),
             file_identity=("id_number", "kind", "start_at", "designated_by"),
             file_values=("end_at",),
@@ -116,19 +164,37 @@ SPECS: dict[str, Spec] = {
         ),
         Spec(
             kind="samplings",
-            staging=(("id_number", "text"), ("tube", "text"), ("pool_size", "int"),
-                     ("site_code", "text"), ("sampled_at", "ts"), CORRECTABLE),
-            joins=(f"{PERSON} LEFT JOIN testing_testingsite st ON st.code = s.site_code "
-                   "LEFT JOIN testing_tube t ON t.barcode = s.tube"),
-            resolved=("p.id AS person_id, p.county_code AS person_county, st.id AS site_id, "
-                      "st.county_code AS site_county, t.id AS tube_id, "
-                      "t.capacity AS tube_capacity"),
-            checks=(("id_number", "'未知人员:该身份证号尚未登记为居民'", "person_id IS NULL"),
-                    ("site_code", "'未知采样点编码'", "site_id IS NULL"),
-                    ("pool_size", "'与该试管已登记的混采人数(' || tube_capacity || ')不一致'",
-                     "tube_capacity IS NOT NULL AND tube_capacity <> pool_size")),
-            scoped_check=("site_code", "'该采样点不在您负责的区县'",
-                          "site_county NOT IN (SELECT code FROM stg_scope)"),
+            staging=(
+                ("id_number", "text"),
+                ("tube", "text"),
+                ("pool_size", "int"),
+                ("site_code", "text"),
+                ("sampled_at", "ts"),
+                CORRECTABLE,
+            ),
+            joins=(
+                f"{PERSON} LEFT JOIN testing_testingsite st ON st.code = s.site_code "
+                "LEFT JOIN testing_tube t ON t.barcode = s.tube"
+            ),
+            resolved=(
+                "p.id AS person_id, p.county_code AS person_county, st.id AS site_id, "
+                "st.county_code AS site_county, t.id AS tube_id, "
+                "t.capacity AS tube_capacity"
+            ),
+            checks=(
+                ("id_number", "'未知人员:该身份证号尚未登记为居民'", "person_id IS NULL"),
+                ("site_code", "'未知采样点编码'", "site_id IS NULL"),
+                (
+                    "pool_size",
+                    "'与该试管已登记的混采人数(' || tube_capacity || ')不一致'",
+                    "tube_capacity IS NOT NULL AND tube_capacity <> pool_size",
+                ),
+            ),
+            scoped_check=(
+                "site_code",
+                "'该采样点不在您负责的区县'",
+                "site_county NOT IN (SELECT code FROM stg_scope)",
+            ),
             table="testing_sampling",
             identity=(("person_id", "p.id"), ("tube_id", "t.id")),
             values=(("site_id", "st.id"), ("sampled_at", "{sampled_at}")),
@@ -140,8 +206,13 @@ SPECS: dict[str, Spec] = {
         ),
         Spec(
             kind="results",
-            staging=(("tube", "text"), ("result", "text"), ("lab", "text"),
-                     ("reported_at", "ts"), CORRECTABLE),
+            staging=(
+                ("tube", "text"),
+                ("result", "text"),
+                ("lab", "text"),
+                ("reported_at", "ts"),
+                CORRECTABLE,
+            ),
             joins="LEFT JOIN testing_tube t ON t.barcode = s.tube",
             resolved="t.id AS tube_id",
             checks=(("tube", "'未知试管:尚无该条码的采样记录'", "tube_id IS NULL"),),
@@ -154,8 +225,10 @@ SPECS: dict[str, Spec] = {
             insert=("tube_id", "result", "lab", "reported_at"),
             key="tube",
             # Only flagged rows need it: the district of the site where the tube was filled.
-            county=("(SELECT MIN(st.county_code) FROM testing_sampling x JOIN testing_testingsite"
-                    " st ON st.id = x.site_id WHERE x.tube_id = res.tube_id)"),
+            county=(
+                "(SELECT MIN(st.county_code) FROM testing_sampling x JOIN testing_testingsite"
+                " st ON st.id = x.site_id WHERE x.tube_id = res.tube_id)"
+            ),
         ),
     )
 }
@@ -178,8 +251,15 @@ class Counts:
 class Merger:
     """Merges the chunks of one batch. Call `merge_chunk` inside a transaction."""
 
-    def __init__(self, kind: str, *, batch_id: int, user_id: int | None,
-                 scope: frozenset[str] | None, now: datetime):
+    def __init__(
+        self,
+        kind: str,
+        *,
+        batch_id: int,
+        user_id: int | None,
+        scope: frozenset[str] | None,
+        now: datetime,
+    ):
         self.spec = SPECS[kind]
         self.batch_id = batch_id
         self.user_id = user_id
@@ -190,17 +270,17 @@ class Merger:
     # -- SQL dialect ------------------------------------------------------------------------
     def _type(self, name: str) -> str:
         # SQLite stages times as epoch microseconds: far cheaper to pass than text.
-        return {"text": "text", "int": "bigint", "ts": "timestamptz" if self.pg else "bigint"}[
-            name
-        ]
+        return {"text": "text", "int": "bigint", "ts": "timestamptz" if self.pg else "bigint"}[name]
 
     def _time(self, column: str) -> str:
         """A staged time as the fact tables hold it (SQLite: Django's naive UTC text)."""
         if self.pg:
             return column
         whole = f"strftime('%Y-%m-%d %H:%M:%S', {column} / 1000000, 'unixepoch')"
-        return (f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} % 1000000 = 0 THEN {whole} "
-                f"ELSE {whole} || '.' || substr('000000' || ({column} % 1000000), -6) END")
+        return (
+            f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} % 1000000 = 0 THEN {whole} "
+            f"ELSE {whole} || '.' || substr('000000' || ({column} % 1000000), -6) END"
+        )
 
     def _same(self, a: str, b: str) -> str:
         return f"{a} IS NOT DISTINCT FROM {b}" if self.pg else f"{a} IS {b}"
@@ -218,17 +298,28 @@ class Merger:
             self._reset(cur)
             cur.execute(
                 "CREATE TEMP TABLE stg (rn bigint, pre text, first_rn bigint, file_rows bigint, "
-                + ", ".join(f"{c} {self._type(t)}" for c, t in spec.staging) + ")"
+                + ", ".join(f"{c} {self._type(t)}" for c, t in spec.staging)
+                + ")"
             )
-            cur.execute("CREATE TEMP TABLE stg_err (rn bigint PRIMARY KEY, field text, "
-                        "value text, reason text)")
+            cur.execute(
+                "CREATE TEMP TABLE stg_err (rn bigint PRIMARY KEY, field text, "
+                "value text, reason text)"
+            )
             cur.execute("CREATE TEMP TABLE stg_scope (code text PRIMARY KEY)")
-            self._load(cur, "stg",
-                       [ROW, "pre", "first_rn", "file_rows", *(c for c, _ in spec.staging)], good)
+            self._load(
+                cur,
+                "stg",
+                [ROW, "pre", "first_rn", "file_rows", *(c for c, _ in spec.staging)],
+                good,
+            )
             self._load(cur, "stg_err", ["row", "field", "value", "reason"], errors)
             if self.scope is not None:
-                self._load(cur, "stg_scope", ["code"],
-                           pa.table({"code": pa.array(sorted(self.scope), pa.string())}))
+                self._load(
+                    cur,
+                    "stg_scope",
+                    ["code"],
+                    pa.table({"code": pa.array(sorted(self.scope), pa.string())}),
+                )
             if self.pg:
                 cur.execute("ANALYZE stg")
             cur.execute(f"CREATE TEMP TABLE res AS {self._resolve_sql()}")
@@ -274,18 +365,23 @@ class Merger:
             if len(mixed):
                 bad = pc.is_in(good["tube"], value_set=mixed)
                 picked = good.filter(bad)
-                errors = pa.table({
-                    "row": picked[ROW],
-                    "field": pa.array(["pool_size"] * picked.num_rows, pa.string()),
-                    "value": pc.cast(picked["pool_size"], pa.string()),
-                    "reason": pa.array(["同一文件中该试管的混采人数不一致"] * picked.num_rows,
-                                       pa.string()),
-                }, schema=ERROR_SCHEMA)
+                errors = pa.table(
+                    {
+                        "row": picked[ROW],
+                        "field": pa.array(["pool_size"] * picked.num_rows, pa.string()),
+                        "value": pc.cast(picked["pool_size"], pa.string()),
+                        "reason": pa.array(
+                            ["同一文件中该试管的混采人数不一致"] * picked.num_rows, pa.string()
+                        ),
+                    },
+                    schema=ERROR_SCHEMA,
+                )
                 good = good.filter(pc.invert(bad))
                 n = good.num_rows
                 rows = good[ROW]
-            counts = dict(zip(per_tube["tube"].to_pylist(), per_tube[f"{ROW}_count"].to_pylist(),
-                              strict=True))
+            counts = dict(
+                zip(per_tube["tube"].to_pylist(), per_tube[f"{ROW}_count"].to_pylist(), strict=True)
+            )
             file_rows = pa.array([counts[t] for t in good["tube"].to_pylist()], pa.int64())
         else:
             file_rows = pa.array(np.ones(n, dtype=np.int64))
@@ -330,7 +426,8 @@ class Merger:
         identity = " AND ".join(f"f.{col} = {expr.format(**times)}" for col, expr in spec.identity)
         live = (
             f" AND NOT EXISTS (SELECT 1 FROM {spec.table} x WHERE x.supersedes_id = f.id)"
-            if spec.supersedable else ""
+            if spec.supersedable
+            else ""
         )
         same = " AND ".join(
             ["1 = 1", *(self._same(f"f.{col}", expr.format(**times)) for col, expr in spec.values)]
@@ -449,17 +546,19 @@ class Merger:
                 name: _plain(value, name in times)
                 for name, value in zip(incoming, values, strict=True)
             }
-            flags.append({
-                "row": rn,
-                "key": key,
-                "county_code": county,
-                "current_id": cur_id if status == "flag" else None,
-                "first_row": first_rn if status == "flag_file" else None,
-                "incoming": row,
-                "incoming_digest": hashlib.sha256(
-                    json.dumps(row, sort_keys=True, ensure_ascii=False).encode()
-                ).hexdigest(),
-            })
+            flags.append(
+                {
+                    "row": rn,
+                    "key": key,
+                    "county_code": county,
+                    "current_id": cur_id if status == "flag" else None,
+                    "first_row": first_rn if status == "flag_file" else None,
+                    "incoming": row,
+                    "incoming_digest": hashlib.sha256(
+                        json.dumps(row, sort_keys=True, ensure_ascii=False).encode()
+                    ).hexdigest(),
+                }
+            )
         return flags
 
     def _load(self, cur, table: str, columns: list[str], data: pa.Table) -> None:

@@ -30,6 +30,7 @@ class Batch(models.Model):
     rejected = models.PositiveIntegerField("拒绝", default=0)
     flagged = models.PositiveIntegerField("待核", default=0)
     failure = models.TextField("失败原因", blank=True)
+    ignored_columns = models.JSONField("已忽略的列", default=list, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

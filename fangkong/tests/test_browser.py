@@ -93,7 +93,7 @@ def test_a_lab_uploads_results_and_reads_which_rows_were_refused(
 
 
 def test_a_district_officer_finds_a_resident_of_their_district_only(
-    browser, live_server, make_staff
+    browser, live_server, make_staff, tmp_path
 ):
     from fangkong.ingest.tests.support import build_city
 
@@ -112,9 +112,9 @@ def test_a_district_officer_finds_a_resident_of_their_district_only(
     masked = city.nanguan[0][:6] + "********" + city.nanguan[0][-4:]
     assert masked in page.inner_text("main")
     assert city.nanguan[0] not in page.content()
-    page.screenshot(path="/tmp/fk-search.png", full_page=True)
+    page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
     page.click('main a:has-text("查看")')
     page.wait_for_load_state()
     assert city.nanguan[0] in page.inner_text("main")
     assert "居民1" in page.inner_text("main")
-    page.screenshot(path="/tmp/fk-person.png", full_page=True)
+    page.screenshot(path=str(tmp_path / "person.png"), full_page=True)

@@ -73,7 +73,13 @@ def test_the_summary_counts_only_the_users_districts(city, client, make_staff):
 
 
 def test_the_top_bar_shows_role_districts_and_the_role_s_navigation(client, make_staff):
-    html = home(client, make_staff("hotline", ["220102", "220104"]))
-    assert "12345热线专席" in html and "南关区、朝阳区" in html
+    html = home(client, make_staff("district_reviewer", ["220102", "220104"]))
+    assert "区县审核员" in html and "南关区、朝阳区" in html
     assert f'href="{reverse("people:search")}"' in html
+    assert f'href="{reverse("ingest:upload", args=["samplings"])}"' not in html
+
+
+def test_the_hotline_desk_serves_the_whole_city(client, make_staff):
+    html = home(client, make_staff("hotline"))
+    assert "12345热线专席" in html and "全市" in html
     assert f'href="{reverse("ingest:flags")}"' not in html

@@ -1,0 +1,321 @@
+"""The batch evaluator: the same colours as engine.evaluate, for everyone at once.
+
+Facts arrive as numpy columns indexed by a dense person number (0 … n-1); times are int64
+microseconds since the Unix epoch (UTC), and "never" is NEVER. Every step is a vectorised
+filter, scatter or group reduction over the fact arrays, so the cost grows with the number of
+facts, not with people × policies × facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from fangkong.engine.policies import SEVERITY, ZONE_LEVELS, Clear, Policy
+
+NEVER = np.iinfo(np.int64).max
+NEGATIVE, POSITIVE, INVALID = 0, 1, 2
+OUTCOME_CODES = {"negative": NEGATIVE, "positive": POSITIVE, "invalid": INVALID}
+KIND_CODES = {"close_contact": 0, "secondary_contact": 1, "spacetime_companion": 2}
+LEVEL_CODES = {level: i for i, level in enumerate(ZONE_LEVELS)}
+# Asia/Shanghai has kept UTC+8 without daylight saving since 1991: a local day is a fixed shift.
+LOCAL_OFFSET = 8 * 3600 * 1_000_000
+DAY = 86400 * 1_000_000
+
+# Testing states, as engine.testing_state names them.
+NONE, AWAITING, RESAMPLE, POSITIVE_STATE = 0, 1, 2, 3
+
+_I64 = np.int64
+
+
+def micros(value: datetime | None) -> int:
+    if value is None:
+        return NEVER
+    return int((value - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
+
+
+def _empty(dtype=_I64) -> np.ndarray:
+    return np.zeros(0, dtype=dtype)
+
+
+@dataclass
+class Columns:
+    """All facts of a population, as arrays. Codes are int64 (12-digit community codes; region
+    codes with their digit count alongside)."""
+
+    community: np.ndarray  # int64 12-digit code per person
+    registered_at: np.ndarray
+    s_id: np.ndarray = field(default_factory=_empty)
+    s_person: np.ndarray = field(default_factory=_empty)
+    s_tube: np.ndarray = field(default_factory=_empty)  # dense tube number
+    s_pool: np.ndarray = field(default_factory=_empty)
+    s_sampled_at: np.ndarray = field(default_factory=_empty)
+    s_recorded_at: np.ndarray = field(default_factory=_empty)
+    s_superseded_at: np.ndarray = field(default_factory=_empty)
+    r_id: np.ndarray = field(default_factory=_empty)
+    r_tube: np.ndarray = field(default_factory=_empty)
+    r_result: np.ndarray = field(default_factory=_empty)
+    r_reported_at: np.ndarray = field(default_factory=_empty)
+    r_recorded_at: np.ndarray = field(default_factory=_empty)
+    r_supersedes: np.ndarray = field(default_factory=_empty)  # result id, or -1
+    p_person: np.ndarray = field(default_factory=_empty)
+    p_region: np.ndarray = field(default_factory=_empty)
+    p_region_digits: np.ndarray = field(default_factory=_empty)
+    p_start: np.ndarray = field(default_factory=_empty)
+    p_end: np.ndarray = field(default_factory=_empty)
+    p_recorded_at: np.ndarray = field(default_factory=_empty)
+    d_person: np.ndarray = field(default_factory=_empty)
+    d_kind: np.ndarray = field(default_factory=_empty)
+    d_start: np.ndarray = field(default_factory=_empty)
+    d_end: np.ndarray = field(default_factory=_empty)
+    d_recorded_at: np.ndarray = field(default_factory=_empty)
+    d_superseded_at: np.ndarray = field(default_factory=_empty)
+    z_community: np.ndarray = field(default_factory=_empty)
+    z_level: np.ndarray = field(default_factory=_empty)
+    z_start: np.ndarray = field(default_factory=_empty)
+    z_recorded_at: np.ndarray = field(default_factory=_empty)
+    e_person: np.ndarray = field(default_factory=_empty)
+    e_policy: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    e_approved_at: np.ndarray = field(default_factory=_empty)
+    e_revoked_at: np.ndarray = field(default_factory=_empty)
+
+    @property
+    def n(self) -> int:
+        return len(self.community)
+
+
+@dataclass
+class BatchResult:
+    severity: np.ndarray  # int8 per person: 0 green, 1 yellow, 2 red
+    active: dict[str, np.ndarray]  # policy id -> bool per person
+    since: dict[str, np.ndarray]  # policy id -> int64 micros, where active
+
+
+@dataclass
+class _Testing:
+    status: np.ndarray  # per person
+    since: np.ndarray
+    # per known sampling (arrays aligned): person, sampled_at, result, reported_at
+    person: np.ndarray
+    sampled_at: np.ndarray
+    result: np.ndarray
+    reported_at: np.ndarray
+
+
+def _covers(codes: np.ndarray, digits: int | np.ndarray, prefixes: tuple[str, ...]) -> np.ndarray:
+    """codes (with `digits` digits each) start with any of the policy's prefixes."""
+    from fangkong.engine.policies import _prefix
+
+    out = np.zeros(len(codes), dtype=bool)
+    digits = np.broadcast_to(np.asarray(digits), codes.shape)
+    for code in prefixes:
+        prefix = _prefix(code)
+        length = len(prefix)
+        shift = np.maximum(digits - length, 0)
+        head = codes // (10 ** shift.astype(_I64))
+        out |= (digits >= length) & (head == int(prefix))
+    return out
+
+
+def in_scope(policy: Policy, codes: np.ndarray, digits: int | np.ndarray = 12) -> np.ndarray:
+    return _covers(codes, digits, policy.scope.include) & ~_covers(
+        codes, digits, policy.scope.exclude
+    )
+
+
+def _last_per_group(groups: np.ndarray, n_groups: int, mask: np.ndarray) -> np.ndarray:
+    """For rows sorted by group: index of the last row with `mask` in each group, or -1."""
+    out = np.full(n_groups, -1, dtype=_I64)
+    index = np.flatnonzero(mask)
+    if len(index):
+        # Later rows overwrite earlier ones: np.maximum keeps the largest index per group.
+        np.maximum.at(out, groups[index], index)
+    return out
+
+
+def _standing_results(c: Columns, now: int, n_tubes: int) -> tuple[np.ndarray, np.ndarray]:
+    known = c.r_recorded_at <= now
+    corrected = np.isin(c.r_id, c.r_supersedes[known & (c.r_supersedes >= 0)])
+    candidate = np.flatnonzero(known & ~corrected)
+    result = np.full(n_tubes, -1, dtype=np.int8)
+    reported = np.full(n_tubes, NEVER, dtype=_I64)
+    if len(candidate):
+        order = candidate[
+            np.lexsort((c.r_id[candidate], c.r_recorded_at[candidate], c.r_tube[candidate]))
+        ]
+        tubes = c.r_tube[order]
+        last = np.r_[tubes[1:] != tubes[:-1], True]  # the latest standing result per tube
+        chosen = order[last]
+        result[c.r_tube[chosen]] = c.r_result[chosen]
+        reported[c.r_tube[chosen]] = c.r_reported_at[chosen]
+    return result, reported
+
+
+def testing_states(c: Columns, now: int) -> _Testing:
+    """The pooled-tube state per person (see engine.testing_state for the rules)."""
+    n = c.n
+    n_tubes = int(max(c.s_tube.max(initial=-1), c.r_tube.max(initial=-1))) + 1
+    tube_result, tube_reported = _standing_results(c, now, n_tubes)
+    known = np.flatnonzero((c.s_recorded_at <= now) & (c.s_superseded_at > now))
+    order = known[np.lexsort((c.s_id[known], c.s_sampled_at[known], c.s_person[known]))]
+    person = c.s_person[order]
+    sampled = c.s_sampled_at[order]
+    result = tube_result[c.s_tube[order]]
+    reported = tube_reported[c.s_tube[order]]
+    single = c.s_pool[order] == 1
+    rank = np.arange(len(order))  # the order in which the fold visits them
+
+    status = np.full(n, NONE, dtype=np.int8)
+    since = np.full(n, NEVER, dtype=_I64)
+    last_single_pos = _last_per_group(person, n, single & (result == POSITIVE))
+    last_pool_pos = _last_per_group(person, n, ~single & (result == POSITIVE))
+    last_invalid = _last_per_group(person, n, result == INVALID)
+    last_valid = _last_per_group(person, n, (result == NEGATIVE) | (result == POSITIVE))
+
+    positive = last_single_pos >= 0
+    status[positive] = POSITIVE_STATE
+    since[positive] = reported[last_single_pos[positive]]
+
+    # Awaiting retest: a positive pool with no single-tube negative sampled after it.
+    pool_at = np.full(n, NEVER, dtype=_I64)
+    has_pool = last_pool_pos >= 0
+    pool_at[has_pool] = sampled[last_pool_pos[has_pool]]
+    retested = np.zeros(n, dtype=bool)
+    negative_single = np.flatnonzero(single & (result == NEGATIVE))
+    retested[
+        person[negative_single[sampled[negative_single] > pool_at[person[negative_single]]]]
+    ] = True
+    awaiting = has_pool & ~retested & ~positive
+    status[awaiting] = AWAITING
+    since[awaiting] = reported[last_pool_pos[awaiting]]
+
+    # Resample: an invalid result after the last valid one; its since is the first such.
+    resample = (last_invalid >= 0) & (last_invalid > last_valid) & ~positive & ~awaiting
+    if resample.any():
+        after_valid = (result == INVALID) & (rank > last_valid[person])
+        first_after = np.full(n, NEVER, dtype=_I64)
+        index = np.flatnonzero(after_valid)
+        np.minimum.at(first_after, person[index], index)
+        status[resample] = RESAMPLE
+        since[resample] = reported[first_after[resample]]
+    return _Testing(status, since, person, sampled, result, reported)
+
+
+def evaluate_batch(policies: list[Policy], c: Columns, when: datetime) -> BatchResult:
+    now = micros(when)
+    n = c.n
+    registered = c.registered_at <= now
+    testing = testing_states(c, now)
+    severity = np.zeros(n, dtype=np.int8)
+    active_by_policy: dict[str, np.ndarray] = {}
+    since_by_policy: dict[str, np.ndarray] = {}
+    for policy in policies:
+        if not policy.in_force(when):
+            continue
+        fired, since = _fires(policy, c, testing, now)
+        fired &= registered
+        if not fired.any():
+            continue
+        cleared = np.zeros(n, dtype=bool)
+        for clear in policy.clears:
+            cleared |= _clear_times(clear, testing, since, n) <= now
+        cleared |= _exempted(policy, c, now, n)
+        active = fired & ~cleared
+        active_by_policy[policy.id] = active
+        since_by_policy[policy.id] = np.where(active, since, NEVER)
+        np.maximum(
+            severity, np.where(active, SEVERITY[policy.colour], 0).astype(np.int8), out=severity
+        )
+    return BatchResult(severity, active_by_policy, since_by_policy)
+
+
+def _fires(policy: Policy, c: Columns, t: _Testing, now: int) -> tuple[np.ndarray, np.ndarray]:
+    n = c.n
+    trigger = policy.trigger
+    start = micros(policy.starts_at)
+    resident = in_scope(policy, c.community)
+    since = np.full(n, NEVER, dtype=_I64)
+    if trigger.type == "no_sampling":
+        begin, end = micros(trigger.start), micros(trigger.end)
+        fires_at = max(end, start)
+        if fires_at > now:
+            return np.zeros(n, dtype=bool), since
+        present = np.zeros(n, dtype=bool)
+        p = (c.p_recorded_at <= now) & (c.p_start < end) & (c.p_end >= begin)
+        p &= in_scope(policy, c.p_region, c.p_region_digits)
+        present[c.p_person[p]] = True
+        sampled = np.zeros(n, dtype=bool)
+        sampled[t.person[(t.sampled_at >= begin) & (t.sampled_at < end)]] = True
+        fired = (resident | present) & ~sampled
+        since[fired] = fires_at
+        return fired, since
+    if trigger.type in ("positive_result", "pooled_positive"):
+        wanted = POSITIVE_STATE if trigger.type == "positive_result" else AWAITING
+        fired = resident & (t.status == wanted)
+        since[fired] = np.maximum(t.since[fired], start)
+        return fired, since
+    if trigger.type == "designation":
+        d = (c.d_recorded_at <= now) & (c.d_superseded_at > now) & (c.d_start <= now)
+        d &= (now < c.d_end) & (c.d_kind == KIND_CODES[trigger.kind])
+        first = np.full(n, NEVER, dtype=_I64)
+        np.minimum.at(first, c.d_person[d], c.d_start[d])
+        fired = resident & (first < NEVER)
+        since[fired] = np.maximum(first[fired], start)
+        return fired, since
+    if trigger.type == "zone_level":
+        z = np.flatnonzero((c.z_recorded_at <= now) & (c.z_start <= now))
+        fired = np.zeros(n, dtype=bool)
+        if len(z):
+            order = z[np.lexsort((c.z_recorded_at[z], c.z_start[z], c.z_community[z]))]
+            communities = c.z_community[order]
+            latest = order[np.r_[communities[1:] != communities[:-1], True]]
+            codes = c.z_community[latest]
+            at = np.searchsorted(codes, c.community)
+            at = np.minimum(at, len(codes) - 1)
+            found = codes[at] == c.community
+            wanted = np.isin(c.z_level[latest], [LEVEL_CODES[x] for x in trigger.levels])
+            fired = resident & found & wanted[at]
+            since[fired] = np.maximum(c.z_start[latest][at][fired], start)
+        return fired, since
+    raise ValueError(trigger.type)
+
+
+def _clear_times(clear: Clear, t: _Testing, since: np.ndarray, n: int) -> np.ndarray:
+    """Per person, when the clear condition became true (NEVER if it has not)."""
+    if clear.type == "expiry":
+        if clear.at is not None:
+            return np.full(n, micros(clear.at), dtype=_I64)
+        hours = int(clear.hours * 3600 * 1_000_000)
+        return np.where(since < NEVER, since + hours, NEVER)
+    threshold = since[t.person] if clear.after_trigger else micros(clear.after)
+    rows = np.flatnonzero((t.result == NEGATIVE) & (t.sampled_at >= threshold))
+    out = np.full(n, NEVER, dtype=_I64)
+    if not len(rows):
+        return out
+    people, reported = t.person[rows], t.reported_at[rows]
+    if clear.type == "negative_after":
+        np.minimum.at(out, people, reported)
+        return out
+    days = (t.sampled_at[rows] + LOCAL_OFFSET) // DAY
+    # The first report per (person, day), then the k-th smallest of those per person.
+    order = np.lexsort((reported, days, people))
+    people, days, reported = people[order], days[order], reported[order]
+    first_of_day = np.r_[True, (people[1:] != people[:-1]) | (days[1:] != days[:-1])]
+    people, reported = people[first_of_day], reported[first_of_day]
+    order = np.lexsort((reported, people))
+    people, reported = people[order], reported[order]
+    starts = np.r_[0, np.flatnonzero(people[1:] != people[:-1]) + 1]
+    counts = np.diff(np.r_[starts, len(people)])
+    enough = counts >= clear.days
+    out[people[starts[enough]]] = reported[starts[enough] + clear.days - 1]
+    return out
+
+
+def _exempted(policy: Policy, c: Columns, now: int, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    if len(c.e_person):
+        e = (c.e_policy == policy.id) & (c.e_approved_at <= now) & (c.e_revoked_at > now)
+        out[c.e_person[e]] = True
+    return out
