@@ -319,3 +319,79 @@ def _exempted(policy: Policy, c: Columns, now: int, n: int) -> np.ndarray:
         e = (c.e_policy == policy.id) & (c.e_approved_at <= now) & (c.e_revoked_at > now)
         out[c.e_person[e]] = True
     return out
+
+
+def columns_from_people(people: list) -> Columns:
+    """Columns from per-person facts (engine.evaluate.PersonFacts); person i is people[i].
+    Slow and simple: for tests and small populations, not for the database loader."""
+    tubes: dict[str, int] = {}
+    rows: dict[str, list] = {name: [] for name in Columns.__dataclass_fields__}
+
+    def tube(barcode: str) -> int:
+        return tubes.setdefault(barcode, len(tubes))
+
+    for i, p in enumerate(people):
+        rows["community"].append(int(p.community_code))
+        rows["registered_at"].append(micros(p.registered_at))
+        for s in p.samplings:
+            for name, value in (
+                ("s_id", s.id),
+                ("s_person", i),
+                ("s_tube", tube(s.tube)),
+                ("s_pool", s.pool_size),
+                ("s_sampled_at", micros(s.sampled_at)),
+                ("s_recorded_at", micros(s.recorded_at)),
+                ("s_superseded_at", micros(s.superseded_at)),
+            ):
+                rows[name].append(value)
+        for r in p.results:
+            for name, value in (
+                ("r_id", r.id),
+                ("r_tube", tube(r.tube)),
+                ("r_result", OUTCOME_CODES[r.result]),
+                ("r_reported_at", micros(r.reported_at)),
+                ("r_recorded_at", micros(r.recorded_at)),
+                ("r_supersedes", -1 if r.supersedes is None else r.supersedes),
+            ):
+                rows[name].append(value)
+        for x in p.presences:
+            for name, value in (
+                ("p_person", i),
+                ("p_region", int(x.region_code)),
+                ("p_region_digits", len(x.region_code)),
+                ("p_start", micros(x.start_at)),
+                ("p_end", micros(x.end_at)),
+                ("p_recorded_at", micros(x.recorded_at)),
+            ):
+                rows[name].append(value)
+        for d in p.designations:
+            for name, value in (
+                ("d_person", i),
+                ("d_kind", KIND_CODES[d.kind]),
+                ("d_start", micros(d.start_at)),
+                ("d_end", micros(d.end_at)),
+                ("d_recorded_at", micros(d.recorded_at)),
+                ("d_superseded_at", micros(d.superseded_at)),
+            ):
+                rows[name].append(value)
+        for z in p.zones:
+            for name, value in (
+                ("z_community", int(p.community_code)),
+                ("z_level", LEVEL_CODES[z.level]),
+                ("z_start", micros(z.start_at)),
+                ("z_recorded_at", micros(z.recorded_at)),
+            ):
+                rows[name].append(value)
+        for e in p.exemptions:
+            for name, value in (
+                ("e_person", i),
+                ("e_policy", e.policy_id),
+                ("e_approved_at", micros(e.approved_at)),
+                ("e_revoked_at", micros(e.revoked_at)),
+            ):
+                rows[name].append(value)
+    arrays = {
+        name: np.array(values, dtype=object if name == "e_policy" else _I64)
+        for name, values in rows.items()
+    }
+    return Columns(**arrays)
