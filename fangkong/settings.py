@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "fangkong.people",
     "fangkong.testing",
     "fangkong.ingest",
+    "fangkong.policies",
+    "fangkong.codes",
 ]
 
 MIDDLEWARE = [

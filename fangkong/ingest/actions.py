@@ -35,13 +35,17 @@ class Report:
     ignored_columns: list[str] = field(default_factory=list)
     failure: str = ""
     errors: list[dict] = field(default_factory=list)  # the first REPORTED_ERRORS
+    codes_changed: int = 0
+    touched: set[int] = field(default_factory=set, repr=False)
 
     @property
     def ok(self) -> bool:
         return not self.failure
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("touched")
+        return data
 
 
 def do_ingest(
@@ -111,6 +115,8 @@ def do_ingest(
                 },
             },
         )
+    if report.touched:
+        report.codes_changed = _recode(report.touched, now, batch.pk)
     report.errors = list(
         RowError.objects.filter(batch=batch)
         .order_by("row")
@@ -147,6 +153,7 @@ def _run(kind, opened: Opened, batch, report, user, scope, now, assume_offset, p
     report.rows = done
     report.inserted, report.duplicates = total.inserted, total.duplicates
     report.flagged, report.rejected = total.flagged, total.rejected
+    report.touched = total.touched
 
 
 def _store_flags(kind: str, batch: Batch, flags: list[dict]) -> None:
@@ -180,6 +187,16 @@ def _store_flags(kind: str, batch: Batch, flags: list[dict]) -> None:
         ],
         ignore_conflicts=True,
     )
+
+
+def _recode(person_ids: set[int], now: datetime, batch_id: int) -> int:
+    """New facts re-evaluate only the people they touch (once policies exist)."""
+    from fangkong.codes.actions import do_reevaluate
+    from fangkong.policies.models import PolicyVersion
+
+    if not PolicyVersion.objects.filter(published_at__lte=now).exists():
+        return 0
+    return do_reevaluate(person_ids, now, detail=f"导入批次 #{batch_id}").changed
 
 
 def _sha256(path: Path) -> str:

@@ -33,6 +33,7 @@ class ReportOut(Schema):
     flagged: int
     rejected: int
     ignored_columns: list[str]
+    codes_changed: int
     failure: str
     errors: list[RowErrorOut]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -234,18 +234,33 @@ SPECS: dict[str, Spec] = {
 }
 
 
+_NEW = "status IN ('new', 'correct')"
+# The people whose codes new facts may change: the incremental path re-evaluates only them.
+_TOUCHED = {
+    "residents": "SELECT p.id FROM people_person p WHERE p.id_number IN "
+    f"(SELECT id_number FROM res WHERE {_NEW})",
+    "presence": f"SELECT DISTINCT person_id FROM res WHERE {_NEW}",
+    "designations": f"SELECT DISTINCT person_id FROM res WHERE {_NEW}",
+    "samplings": f"SELECT DISTINCT person_id FROM res WHERE {_NEW}",
+    "results": "SELECT DISTINCT s.person_id FROM testing_sampling s WHERE s.tube_id IN "
+    f"(SELECT tube_id FROM res WHERE {_NEW})",
+}
+
+
 @dataclass
 class Counts:
     inserted: int = 0
     duplicates: int = 0
     flagged: int = 0
     rejected: int = 0
+    touched: set[int] = field(default_factory=set)  # people whose facts changed
 
     def add(self, other: Counts) -> None:
         self.inserted += other.inserted
         self.duplicates += other.duplicates
         self.flagged += other.flagged
         self.rejected += other.rejected
+        self.touched |= other.touched
 
 
 class Merger:
@@ -342,8 +357,10 @@ class Merger:
             inserted, duplicates, flagged = cur.fetchone()
             cur.execute("SELECT COUNT(*) FROM stg_err")
             rejected = cur.fetchone()[0]
+            cur.execute(_TOUCHED[spec.kind])
+            touched = {row[0] for row in cur.fetchall()}
             self._reset(cur)
-        return Counts(inserted, duplicates, flagged, rejected), flags
+        return Counts(inserted, duplicates, flagged, rejected, touched), flags
 
     def _reset(self, cur) -> None:
         for name in ("stg", "stg_err", "stg_scope", "res"):

@@ -38,3 +38,27 @@ class Division(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}({self.code})"
+
+
+class ZoneLevel(models.TextChoices):
+    PREVENTION = "prevention", "防范区"
+    CONTROL = "control", "管控区"
+    LOCKDOWN = "lockdown", "封控区"
+
+
+class CommunityZone(models.Model):
+    """A community's risk-zone level (三区划分) from a time on. Append-only: a change of level is
+    a new row. The zone workflow comes later; policies already read the level."""
+
+    community = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="zones")
+    level = models.CharField("级别", max_length=12, choices=ZoneLevel.choices)
+    start_at = models.DateTimeField("起始")
+    recorded_at = models.DateTimeField("入库时间")
+    decided_by = models.CharField("决定单位", max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "风险区划"
+        verbose_name_plural = "风险区划"
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.get_level_display()} 自 {self.start_at:%Y-%m-%d}"

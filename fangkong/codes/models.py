@@ -1,0 +1,87 @@
+"""Health codes (健康码/吉祥码): the current code per person, and every change as an event.
+
+Only people whose code was ever computed non-green have a row: a person without one is green.
+Code changes are the audit trail, the person's history and the input of statistics.
+"""
+
+from django.db import models
+
+
+class Colour(models.TextChoices):
+    GREEN = "green", "绿码"
+    YELLOW = "yellow", "黄码"
+    RED = "red", "红码"
+
+
+class PersonCode(models.Model):
+    person = models.OneToOneField(
+        "people.Person", on_delete=models.CASCADE, primary_key=True, related_name="code"
+    )
+    colour = models.CharField("颜色", max_length=6, choices=Colour.choices)
+    county_code = models.CharField(max_length=6)
+    # [{policy, version, colour, title, message, since}] — the full explanation (triggering
+    # facts, how to clear) is computed on demand by the per-person evaluator.
+    reasons = models.JSONField(default=list)
+    since = models.DateTimeField("起始时间", null=True)
+    next_change_at = models.DateTimeField(null=True, db_index=True)
+    evaluated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "当前健康码"
+        verbose_name_plural = "当前健康码"
+        indexes = [models.Index(fields=["county_code", "colour"], name="code_county_colour")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.get_colour_display()}"
+
+
+class CodeChange(models.Model):
+    class Cause(models.TextChoices):
+        PUBLISH = "publish", "发布政策"
+        FACTS = "facts", "新的检测/判定数据"
+        TIME = "time", "到期"
+        RECOMPUTE = "recompute", "全量重算"
+        CLEARANCE = "clearance", "解码审批"
+
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField("时间")
+    old_colour = models.CharField(max_length=6, choices=Colour.choices)
+    new_colour = models.CharField(max_length=6, choices=Colour.choices)
+    reasons = models.JSONField(default=list)
+    cause = models.CharField("原因", max_length=12, choices=Cause.choices)
+    cause_detail = models.CharField(max_length=200, blank=True)
+    county_code = models.CharField(max_length=6)
+
+    class Meta:
+        ordering = ["person", "at", "id"]
+        verbose_name = "健康码变更"
+        verbose_name_plural = "健康码变更"
+        indexes = [
+            models.Index(fields=["person", "at"], name="code_change_person"),
+            models.Index(fields=["at"], name="code_change_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.old_colour}→{self.new_colour} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class Exemption(models.Model):
+    """An approved exemption of one person from one policy (解码): the engine clears that policy
+    for them from `approved_at`. Made by the clearance workflows; revoked, never deleted."""
+
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    policy_id = models.CharField("政策编号", max_length=64)
+    approved_at = models.DateTimeField("批准时间")
+    approved_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField("理由", max_length=200)
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "解码豁免"
+        verbose_name_plural = "解码豁免"
+        indexes = [models.Index(fields=["person"], name="exemption_person")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.policy_id}"

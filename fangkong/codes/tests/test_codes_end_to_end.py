@@ -1,0 +1,132 @@
+"""The seed rule end to end: publish, turn yellow, test negative, turn green, with history."""
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from fangkong.codes.models import CodeChange, PersonCode
+from fangkong.ingest.actions import do_ingest
+from fangkong.people.models import Person
+from fangkong.policies.actions import do_publish, preview
+
+pytestmark = pytest.mark.django_db
+BJ = timezone(timedelta(hours=8))
+FIXTURES = Path(__file__).resolve().parents[2] / "policies" / "fixtures"
+
+
+def source(name):
+    return (FIXTURES / f"{name}.toml").read_text()
+
+
+def colour(id_number):
+    code = PersonCode.objects.filter(person__id_number=id_number).first()
+    return code.colour if code else "green"
+
+
+def sample(ids, tube, pool, when):
+    report = do_ingest(
+        "samplings",
+        rows=[
+            {
+                "id_number": i,
+                "tube": tube,
+                "pool_size": pool,
+                "site_code": "S-NG-1",
+                "sampled_at": when.isoformat(),
+            }
+            for i in ids
+        ],
+        now=when + timedelta(minutes=5),
+    )
+    assert report.inserted == len(ids), report.errors
+    return report
+
+
+def report_result(tube, outcome, when):
+    return do_ingest(
+        "results",
+        rows=[
+            {
+                "tube": tube,
+                "result": outcome,
+                "lab": "长春金域医学检验所",
+                "reported_at": when.isoformat(),
+            }
+        ],
+        now=when + timedelta(minutes=1),
+    )
+
+
+@pytest.fixture
+def published_city(city):
+    sampled = city.nanguan[:10]
+    sample(sampled, "T-0421-1", "10", datetime(2022, 4, 21, 9, tzinfo=BJ))
+    report_result("T-0421-1", "negative", datetime(2022, 4, 21, 20, tzinfo=BJ))
+    version, outcome = do_publish(
+        source("cc-2022-0420-untested"), user=None, now=datetime(2022, 4, 23, tzinfo=BJ)
+    )
+    return city, version, outcome
+
+
+def test_publishing_the_seed_rule_turns_the_unsampled_yellow(published_city):
+    city, version, outcome = published_city
+    assert version.version == 1
+    assert colour(city.nanguan[0]) == "green"
+    assert colour(city.nanguan[10]) == "yellow"
+    assert colour(city.chaoyang[0]) == "yellow"
+    assert outcome.changed == 20
+    code = PersonCode.objects.get(person__id_number=city.nanguan[10])
+    assert code.reasons[0]["policy"] == "cc-2022-0420-untested"
+    assert "吉祥码被赋黄码" in code.reasons[0]["message"]
+
+
+def test_a_negative_result_for_a_later_sampling_turns_the_code_green_with_history(published_city):
+    city, *_ = published_city
+    person = city.nanguan[10]
+    sample([person], "T-0424-1", "10", datetime(2022, 4, 24, 9, tzinfo=BJ))
+    assert colour(person) == "yellow"
+    report = report_result("T-0424-1", "negative", datetime(2022, 4, 24, 20, tzinfo=BJ))
+    assert report.codes_changed == 1
+    assert colour(person) == "green"
+    history = list(CodeChange.objects.filter(person__id_number=person).order_by("at"))
+    assert [(c.old_colour, c.new_colour, c.cause) for c in history] == [
+        ("green", "yellow", "publish"),
+        ("yellow", "green", "facts"),
+    ]
+    assert history[0].reasons[0]["policy"] == "cc-2022-0420-untested"
+    assert history[1].reasons == [] and "导入批次" in history[1].cause_detail
+
+
+def test_publishing_writes_back_only_codes_that_changed(published_city):
+    city, *_ = published_city
+    before = CodeChange.objects.count()
+    _, outcome = do_publish(
+        source("cc-2022-0420-untested"), user=None, now=datetime(2022, 4, 23, 1, tzinfo=BJ)
+    )
+    assert outcome.changed == 0 and CodeChange.objects.count() == before
+
+
+def test_the_impact_preview_counts_changes_by_district_without_changing_anything(city):
+    impact = preview(source("cc-2022-0420-untested"), datetime(2022, 4, 23, tzinfo=BJ))
+    assert impact.by_county == {"220102": {"green->yellow": 25}, "220104": {"green->yellow": 5}}
+    assert PersonCode.objects.count() == 0
+
+
+def test_a_member_of_a_positive_pool_is_yellow_until_their_retest_and_red_if_positive(city):
+    for name in ("std-pooled-positive-yellow", "std-positive-red"):
+        do_publish(source(name), user=None, now=datetime(2022, 4, 19, tzinfo=BJ))
+    members = city.nanguan[:10]
+    sample(members, "P-1", "10", datetime(2022, 4, 20, 9, tzinfo=BJ))
+    report_result("P-1", "positive", datetime(2022, 4, 20, 21, tzinfo=BJ))
+    assert {colour(m) for m in members} == {"yellow"}
+    sample(members[:1], "S-1", "1", datetime(2022, 4, 21, 8, tzinfo=BJ))
+    sample(members[1:2], "S-2", "1", datetime(2022, 4, 21, 8, tzinfo=BJ))
+    report_result("S-1", "negative", datetime(2022, 4, 21, 20, tzinfo=BJ))
+    report_result("S-2", "positive", datetime(2022, 4, 21, 20, tzinfo=BJ))
+    assert (colour(members[0]), colour(members[1]), colour(members[2])) == (
+        "green",
+        "red",
+        "yellow",
+    )
+    assert Person.objects.count() == 30
