@@ -130,3 +130,28 @@ def test_a_member_of_a_positive_pool_is_yellow_until_their_retest_and_red_if_pos
         "yellow",
     )
     assert Person.objects.count() == 30
+
+
+def test_a_code_explains_itself_as_of_any_time(published_city):
+    from fangkong.codes.queries import explain
+
+    city, *_ = published_city
+    person = Person.objects.get(id_number=city.nanguan[10])
+    assert explain(person, datetime(2022, 4, 22, tzinfo=BJ)).colour == "green"
+    code = explain(person, datetime(2022, 4, 23, 8, tzinfo=BJ))
+    assert code.colour == "yellow"
+    (reason,) = code.reasons
+    assert reason.since == datetime(2022, 4, 23, tzinfo=BJ)
+    assert any("无采样记录" in f for f in reason.facts)
+    assert any("阴性" in c for c in reason.clears)
+
+
+def test_stats_by_district_count_colours_as_of_a_time(published_city):
+    from fangkong.codes.queries import stats_by_county
+
+    rows = {r["code"]: r for r in stats_by_county(datetime(2022, 4, 23, 8, tzinfo=BJ))}
+    assert len(rows) == 15
+    assert (rows["220102"]["green"], rows["220102"]["yellow"]) == (10, 15)
+    assert (rows["220104"]["yellow"], rows["220184"]["yellow"]) == (5, 0)
+    before = {r["code"]: r for r in stats_by_county(datetime(2022, 4, 22, tzinfo=BJ))}
+    assert before["220102"]["yellow"] == 0

@@ -1,0 +1,123 @@
+"""Reading codes: one person's code with its full explanation, and counts by district."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+
+from fangkong.codes.loading import load_population
+from fangkong.codes.models import Exemption as ExemptionRow
+from fangkong.engine.batch import evaluate_batch
+from fangkong.engine.evaluate import (
+    Code,
+    DesignationFact,
+    Exemption,
+    PersonFacts,
+    PresenceFact,
+    ZoneFact,
+    evaluate,
+)
+from fangkong.engine.testing_state import ResultFact, SamplingFact
+from fangkong.people.models import Designation, Person, Presence
+from fangkong.places.models import CommunityZone
+from fangkong.places.queries import counties
+from fangkong.policies.queries import published_policies
+from fangkong.testing.models import LabResult, Sampling
+
+
+def person_facts(person: Person) -> PersonFacts:
+    """Everything the engine may use about one person, as engine facts."""
+    samplings = list(Sampling.objects.filter(person=person).select_related("tube"))
+    ids = [s.id for s in samplings]
+    corrected = dict(
+        Sampling.objects.filter(supersedes_id__in=ids).values_list("supersedes_id", "recorded_at")
+    )
+    tubes = {s.tube_id for s in samplings}
+    results = LabResult.objects.filter(tube_id__in=tubes).select_related("tube")
+    designations = list(Designation.objects.filter(person=person))
+    replaced = dict(
+        Designation.objects.filter(supersedes__person=person).values_list(
+            "supersedes_id", "recorded_at"
+        )
+    )
+    return PersonFacts(
+        person=person.pk,
+        community_code=person.community_id,
+        registered_at=person.recorded_at,
+        samplings=tuple(
+            SamplingFact(
+                s.id,
+                s.tube.barcode,
+                s.tube.capacity,
+                s.sampled_at,
+                s.recorded_at,
+                None,
+                corrected.get(s.id),
+            )
+            for s in samplings
+        ),
+        results=tuple(
+            ResultFact(
+                r.id, r.tube.barcode, r.result, r.lab, r.reported_at, r.recorded_at, r.supersedes_id
+            )
+            for r in results
+        ),
+        presences=tuple(
+            PresenceFact(p.region_code, p.start_at, p.end_at, p.recorded_at)
+            for p in Presence.objects.filter(person=person)
+        ),
+        designations=tuple(
+            DesignationFact(
+                d.id,
+                d.kind,
+                d.start_at,
+                d.end_at,
+                d.designated_by,
+                d.recorded_at,
+                replaced.get(d.id),
+            )
+            for d in designations
+        ),
+        zones=tuple(
+            ZoneFact(z.level, z.start_at, z.recorded_at)
+            for z in CommunityZone.objects.filter(community_id=person.community_id)
+        ),
+        exemptions=tuple(
+            Exemption(e.policy_id, e.approved_at, e.revoked_at)
+            for e in ExemptionRow.objects.filter(person=person)
+        ),
+    )
+
+
+def explain(person: Person, as_of: datetime) -> Code:
+    """The person's code as of a time, with reasons, triggering facts and how to clear."""
+    return evaluate(published_policies(as_of), person_facts(person), as_of)
+
+
+def stats_by_county(as_of: datetime) -> list[dict]:
+    """Counts of green, yellow and red codes per county-level division, evaluated as of a time
+    over the facts known then."""
+    population = load_population()
+    severity = evaluate_batch(published_policies(as_of), population.columns, as_of).severity
+    registered = population.columns.registered_at <= _micros(as_of)
+    rows = []
+    for county in counties():
+        mine = (population.county == int(county.code)) & registered
+        counts = np.bincount(severity[mine], minlength=3)
+        rows.append(
+            {
+                "code": county.code,
+                "name": county.name,
+                "green": int(counts[0]),
+                "yellow": int(counts[1]),
+                "red": int(counts[2]),
+            }
+        )
+    return rows
+
+
+def _micros(value: datetime) -> int:
+    from fangkong.engine.batch import micros
+
+    return micros(value)
