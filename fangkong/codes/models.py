@@ -22,6 +22,9 @@ class PersonCode(models.Model):
     # [{policy, version, colour, title, message, since}] — the full explanation (triggering
     # facts, how to clear) is computed on demand by the per-person evaluator.
     reasons = models.JSONField(default=list)
+    # Identifies the set of policy versions behind the code, so a recompute can tell a changed
+    # explanation from an unchanged one without reading every stored reason.
+    signature = models.BigIntegerField(default=0)
     since = models.DateTimeField("起始时间", null=True)
     next_change_at = models.DateTimeField(null=True, db_index=True)
     evaluated_at = models.DateTimeField()

@@ -98,13 +98,23 @@ def test_a_negative_result_for_a_later_sampling_turns_the_code_green_with_histor
     assert history[1].reasons == [] and "导入批次" in history[1].cause_detail
 
 
-def test_publishing_writes_back_only_codes_that_changed(published_city):
-    city, *_ = published_city
+def test_a_recompute_writes_back_only_codes_that_changed(published_city):
+    from fangkong.codes.actions import do_recompute
+
     before = CodeChange.objects.count()
+    outcome = do_recompute(datetime(2022, 4, 23, 1, tzinfo=BJ))
+    assert (outcome.evaluated, outcome.changed) == (30, 0)
+    assert CodeChange.objects.count() == before
+
+
+def test_a_new_version_of_a_policy_renews_the_reasons_without_changing_colours(published_city):
+    city, *_ = published_city
     _, outcome = do_publish(
         source("cc-2022-0420-untested"), user=None, now=datetime(2022, 4, 23, 1, tzinfo=BJ)
     )
-    assert outcome.changed == 0 and CodeChange.objects.count() == before
+    assert outcome.changed == 20 and outcome.by_transition == {}
+    code = PersonCode.objects.get(person__id_number=city.nanguan[10])
+    assert (code.colour, code.reasons[0]["version"]) == ("yellow", 2)
 
 
 def test_the_impact_preview_counts_changes_by_district_without_changing_anything(city):
