@@ -1,7 +1,15 @@
-"""`fangkong` command line: ingest files, build the demo city, serve it.
+"""`fangkong` command line: ingest files, build the demo city, serve it; preview and publish
+policies; recompute, explain and count health codes.
 
 fangkong ingest residents|presence|designations|samplings|results FILE [--json]
 fangkong demo [--residents N] [--serve]
+fangkong policy preview|publish FILE [--at T] [--json]
+fangkong codes recompute [--as-of T] [--json]
+fangkong codes show ID_NUMBER [--as-of T] [--json]
+fangkong codes stats [--by district] [--as-of T] [--json]
+
+Times (T) are ISO 8601; one without a UTC offset is Beijing time (Asia/Shanghai). The JSON
+printed by `--json` is a documented contract (README.md, "JSON contract").
 """
 
 from __future__ import annotations
@@ -100,6 +108,264 @@ def cmd_demo(args) -> int:
     return 0
 
 
+# -- policies and codes ----------------------------------------------------------------------
+
+FULL_SPACE = "\u3000"  # pads Chinese names in aligned columns
+TRANSITION_WORDS = {"green": "绿码", "yellow": "黄码", "red": "红码"}
+TRANSITION_ORDER = (
+    "green->yellow",
+    "green->red",
+    "yellow->red",
+    "red->yellow",
+    "yellow->green",
+    "red->green",
+)
+
+
+def moment(value: str):
+    """argparse type of --at/--as-of: ISO 8601, Beijing time when it has no offset."""
+    from fangkong.policies.forms import parse_local_time
+
+    try:
+        return parse_local_time(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"不是有效的时间 {value!r}(应为ISO 8601,如 2022-04-23T08:00 或 "
+            "2022-04-23T08:00:00+08:00)"
+        ) from exc
+
+
+def _beijing(value):
+    from fangkong.policies.forms import BEIJING
+
+    return value.astimezone(BEIJING) if value is not None else None
+
+
+def _iso(value) -> str | None:
+    return _beijing(value).isoformat() if value is not None else None
+
+
+def _when(value) -> str:
+    return _beijing(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _now(value):
+    from django.utils import timezone
+
+    return value if value is not None else timezone.now()
+
+
+def _transitions(changes: dict[str, int]) -> str:
+    keys = [k for k in TRANSITION_ORDER if changes.get(k)] + sorted(
+        k for k in changes if k not in TRANSITION_ORDER and changes[k]
+    )
+    return "、".join(
+        "→".join(TRANSITION_WORDS.get(c, c) for c in key.split("->")) + f" {changes[key]:,}"
+        for key in keys
+    )
+
+
+def _read_policy(path: str) -> str | None:
+    if not os.path.isfile(path):
+        print(f"错误:找不到文件 {path}", file=sys.stderr)
+        return None
+    with open(path, encoding="utf-8-sig") as f:
+        return f.read()
+
+
+def _policy_problems(exc) -> int:
+    print("错误:政策文件有问题:", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return 1
+
+
+def cmd_policy_preview(args) -> int:
+    from fangkong.accounts.views import county_names
+    from fangkong.engine.policies import PolicyError
+    from fangkong.policies.actions import preview
+
+    text = _read_policy(args.file)
+    if text is None:
+        return 2
+    now = _now(args.at)
+    try:
+        impact = preview(text, now)
+    except PolicyError as exc:
+        return _policy_problems(exc)
+    names = county_names(impact.by_county)
+    by_county = [
+        {"code": code, "name": names.get(code, code), "changes": impact.by_county[code]}
+        for code in sorted(impact.by_county)
+    ]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "policy": impact.policy.id,
+                    "version": impact.policy.version,
+                    "at": _iso(now),
+                    "people": impact.people,
+                    "by_county": by_county,
+                    "totals": impact.totals,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    policy = impact.policy
+    print(
+        f"政策 {policy.id} 第{policy.version}版({TRANSITION_WORDS[policy.colour]}):{policy.title}"
+    )
+    print(f"若于 {_when(now)}(北京时间)发布:评估{impact.people:,}人")
+    if not impact.totals:
+        print("不会改变任何人的健康码颜色。")
+        return 0
+    for row in by_county:
+        print(f"  {row['name']}({row['code']}):{_transitions(row['changes'])}")
+    print(f"合计:{_transitions(impact.totals)}(共{sum(impact.totals.values()):,}人)")
+    return 0
+
+
+def cmd_policy_publish(args) -> int:
+    from fangkong.engine.policies import PolicyError
+    from fangkong.policies.actions import do_publish
+
+    text = _read_policy(args.file)
+    if text is None:
+        return 2
+    now = _now(args.at)
+    try:
+        # No user: the trusted local operator (audited as "system").
+        version, outcome = do_publish(text, user=None, now=now)
+    except PolicyError as exc:
+        return _policy_problems(exc)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "policy": version.policy_id,
+                    "version": version.version,
+                    "published_at": _iso(version.published_at),
+                    "evaluated": outcome.evaluated,
+                    "changed": outcome.changed,
+                    "by_transition": outcome.by_transition,
+                    "seconds": {k: round(v, 3) for k, v in outcome.seconds.items()},
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    moved = _transitions(outcome.by_transition)
+    print(
+        f"已发布 {version.policy_id} 第{version.version}版(发布时间 {_when(version.published_at)})"
+    )
+    print(
+        f"重新计算{outcome.evaluated:,}人,{outcome.changed:,}人的健康码发生变化"
+        + (f":{moved}" if moved else "")
+    )
+    return 0
+
+
+def cmd_codes_recompute(args) -> int:
+    from fangkong.codes.actions import do_recompute
+
+    now = _now(args.as_of)
+    outcome = do_recompute(now)
+    seconds = {k: round(v, 3) for k, v in outcome.seconds.items()}
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "as_of": _iso(now),
+                    "evaluated": outcome.evaluated,
+                    "changed": outcome.changed,
+                    "by_transition": outcome.by_transition,
+                    "seconds": seconds,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    moved = _transitions(outcome.by_transition)
+    print(
+        f"截至 {_when(now)}:评估{outcome.evaluated:,}人,{outcome.changed:,}人的健康码发生变化"
+        + (f"({moved})" if moved else "")
+    )
+    print("用时:" + ",".join(f"{k} {v:.2f}秒" for k, v in seconds.items()))
+    return 0
+
+
+def cmd_codes_show(args) -> int:
+    from fangkong.audit.actions import record
+    from fangkong.codes.queries import explain
+    from fangkong.engine.id_numbers import mask, normalise_id_number
+    from fangkong.engine.policies import COLOUR_LABELS
+    from fangkong.people.models import Person
+
+    number = normalise_id_number(args.id_number.strip())
+    person = Person.objects.filter(id_number=number).first()
+    if person is None:
+        print(f"错误:没有身份证号为 {mask(number)} 的居民", file=sys.stderr)
+        return 1
+    now = _now(args.as_of)
+    code = explain(person, now)
+    # Reading a person's record is audited, from the command line too (actor: system).
+    record(None, "person.view", "person", person.pk, {"via": "cli", "as_of": _iso(now)})
+    reasons = [{**r.as_dict(), "since": _iso(r.since)} for r in code.reasons]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "id_number": mask(person.id_number),
+                    "as_of": _iso(now),
+                    "colour": code.colour,
+                    "reasons": reasons,
+                    "next_change_at": _iso(code.next_change_at),
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    print(f"{person.name} {mask(person.id_number)} 截至 {_when(now)}:{COLOUR_LABELS[code.colour]}")
+    for reason in code.reasons:
+        print(
+            f"- {COLOUR_LABELS[reason.colour]} {reason.title}({reason.policy} 第{reason.version}版)"
+        )
+        print(f"  自 {_when(reason.since)}")
+        print(f"  {reason.message}")
+        for fact in reason.facts:
+            print(f"  依据:{fact}")
+        print("  解除方式(任一):" + ";".join(reason.clears))
+    if code.next_change_at is not None:
+        print(f"无新数据时将于 {_when(code.next_change_at)} 重新判定")
+    return 0
+
+
+def cmd_codes_stats(args) -> int:
+    from fangkong.codes.queries import stats_by_county
+
+    now = _now(args.as_of)
+    rows = stats_by_county(now)
+    colours = ("green", "yellow", "red")
+    totals = {c: sum(r[c] for r in rows) for c in colours}
+    if args.json:
+        out = [{k: r[k] for k in ("code", "name", *colours)} for r in rows]
+        print(json.dumps(out if args.by == "district" else totals, ensure_ascii=False))
+        return 0
+    print(f"截至 {_when(now)}(北京时间)的健康码")
+    if args.by == "district":
+        width = max((len(r["name"]) for r in rows), default=2)
+        print(f"{'区县'.ljust(width, FULL_SPACE)}  代码        绿码       黄码       红码")
+        for r in rows:
+            print(
+                f"{r['name'].ljust(width, FULL_SPACE)}  {r['code']}  "
+                f"{r['green']:>9,}  {r['yellow']:>9,}  {r['red']:>9,}"
+            )
+    print(f"合计:绿码 {totals['green']:,},黄码 {totals['yellow']:,},红码 {totals['red']:,}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fangkong", description="防控 — 疫情防控指挥系统")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -128,6 +394,35 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
     demo.set_defaults(func=cmd_demo)
+
+    policy = sub.add_parser("policy", help="预览、发布赋码政策")
+    policy_sub = policy.add_subparsers(dest="policy_command", required=True)
+    when_help = "时间,ISO 8601;不带UTC偏移时按北京时间;默认现在"
+    for name, func, text in (
+        ("preview", cmd_policy_preview, "若现在发布,各区县有多少人的健康码改变颜色(不写入)"),
+        ("publish", cmd_policy_publish, "发布为新版本并重新计算全部健康码"),
+    ):
+        command = policy_sub.add_parser(name, help=text)
+        command.add_argument("file", help="政策文件(TOML或JSON)")
+        command.add_argument("--at", type=moment, help=when_help)
+        command.add_argument("--json", action="store_true", help="机器可读的输出")
+        command.set_defaults(func=func)
+
+    codes = sub.add_parser("codes", help="重算、查看、统计健康码")
+    codes_sub = codes.add_subparsers(dest="codes_command", required=True)
+    recompute = codes_sub.add_parser("recompute", help="按已发布的政策重算全部健康码")
+    show = codes_sub.add_parser("show", help="一个居民的健康码及原因")
+    show.add_argument("id_number", help="18位身份证号")
+    stats = codes_sub.add_parser("stats", help="绿码、黄码、红码人数")
+    stats.add_argument("--by", choices=["district"], help="按区县分列")
+    for command, func in (
+        (recompute, cmd_codes_recompute),
+        (show, cmd_codes_show),
+        (stats, cmd_codes_stats),
+    ):
+        command.add_argument("--as-of", type=moment, help=when_help)
+        command.add_argument("--json", action="store_true", help="机器可读的输出")
+        command.set_defaults(func=func)
     return parser
 
 

@@ -10,6 +10,8 @@ urlpatterns = [
     path("people/", include("fangkong.people.urls")),
     path("ingest/", include("fangkong.ingest.urls")),
     path("audit/", include("fangkong.audit.urls")),
+    path("policies/", include("fangkong.policies.urls")),
+    path("codes/", include("fangkong.codes.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

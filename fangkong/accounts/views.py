@@ -18,7 +18,16 @@ from fangkong.accounts.scoping import (
     districts_of,
     role_of,
 )
+from fangkong.accounts.models import Role
 from fangkong.places.models import Division, Level
+
+# Who reads the published policies (publishing itself: fangkong.policies.actions.PUBLISHERS).
+POLICY_READERS = frozenset(
+    {Role.COMMAND_CENTRE, Role.ADMIN, Role.DISTRICT_REVIEWER, Role.AUDITOR}
+)
+# Who reads the counts of codes by district: city-wide roles all districts, district reviewers
+# their own.
+CODE_STATS_READERS = CITY_WIDE | {Role.DISTRICT_REVIEWER}
 
 # (url name, label, who sees it: a set of roles or None for everyone signed in, the views that
 # count as being in that section)
@@ -32,6 +41,13 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
         ("ingest:batches", "ingest:batch", "ingest:upload", "ingest:docs"),
     ),
     ("ingest:flags", "待核记录", FLAG_RESOLVERS, ("ingest:flags", "ingest:flag")),
+    ("codes:overview", "健康码统计", CODE_STATS_READERS, ("codes:overview",)),
+    (
+        "policies:list",
+        "赋码政策",
+        POLICY_READERS,
+        ("policies:list", "policies:versions", "policies:version", "policies:new", "policies:publish"),
+    ),
     ("audit:log", "审计日志", AUDIT_READERS, ("audit:log",)),
 )
 

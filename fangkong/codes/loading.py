@@ -215,6 +215,9 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
         e_approved_at=exemptions_rows[2],
         e_revoked_at=exemptions_rows[3],
     )
+    columns.community_codes, columns.community_index = np.unique(
+        columns.community, return_inverse=True
+    )
     return Population(columns, person_ids_sorted, people[:, 3].copy())
 
 

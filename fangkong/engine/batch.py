@@ -81,6 +81,10 @@ class Columns:
     e_approved_at: np.ndarray = field(default_factory=_empty)
     e_revoked_at: np.ndarray = field(default_factory=_empty)
 
+    # Filled on first use: the distinct communities and each person's index into them.
+    community_codes: np.ndarray | None = None
+    community_index: np.ndarray | None = None
+
     @property
     def n(self) -> int:
         return len(self.community)
@@ -97,9 +101,9 @@ class BatchResult:
 class _Testing:
     status: np.ndarray  # per person
     since: np.ndarray
-    # per known sampling (arrays aligned): person, sampled_at, result, reported_at
-    person: np.ndarray
-    sampled_at: np.ndarray
+    # per sampling row (aligned with the Columns' s_* arrays): is it known and standing, and
+    # its tube's standing result and report time
+    known: np.ndarray
     result: np.ndarray
     reported_at: np.ndarray
 
@@ -109,13 +113,16 @@ def _covers(codes: np.ndarray, digits: int | np.ndarray, prefixes: tuple[str, ..
     from fangkong.engine.policies import _prefix
 
     out = np.zeros(len(codes), dtype=bool)
-    digits = np.broadcast_to(np.asarray(digits), codes.shape)
+    scalar = np.ndim(digits) == 0
     for code in prefixes:
         prefix = _prefix(code)
         length = len(prefix)
-        shift = np.maximum(digits - length, 0)
-        head = codes // (10 ** shift.astype(_I64))
-        out |= (digits >= length) & (head == int(prefix))
+        if scalar:
+            if digits >= length:
+                out |= codes // (10 ** (int(digits) - length)) == int(prefix)
+            continue
+        shift = np.maximum(digits - length, 0).astype(_I64)
+        out |= (digits >= length) & (codes // (10**shift) == int(prefix))
     return out
 
 
@@ -125,50 +132,87 @@ def in_scope(policy: Policy, codes: np.ndarray, digits: int | np.ndarray = 12) -
     )
 
 
+def _person_scope(policy: Policy, c: Columns) -> np.ndarray:
+    """Scope over people: on the distinct communities when the loader supplied them (a few
+    thousand codes instead of one per person), else directly."""
+    if c.community_codes is None:
+        return in_scope(policy, c.community)
+    return in_scope(policy, c.community_codes)[c.community_index]
+
+
 def _last_per_group(groups: np.ndarray, n_groups: int, mask: np.ndarray) -> np.ndarray:
     """For rows sorted by group: index of the last row with `mask` in each group, or -1."""
     out = np.full(n_groups, -1, dtype=_I64)
     index = np.flatnonzero(mask)
     if len(index):
-        # Later rows overwrite earlier ones: np.maximum keeps the largest index per group.
         np.maximum.at(out, groups[index], index)
     return out
 
 
 def _standing_results(c: Columns, now: int, n_tubes: int) -> tuple[np.ndarray, np.ndarray]:
     known = c.r_recorded_at <= now
-    corrected = np.isin(c.r_id, c.r_supersedes[known & (c.r_supersedes >= 0)])
-    candidate = np.flatnonzero(known & ~corrected)
+    superseded = c.r_supersedes[known & (c.r_supersedes >= 0)]
+    candidate = known
+    if len(superseded):
+        candidate = known & ~np.isin(c.r_id, superseded)
+    candidate = np.flatnonzero(candidate)
     result = np.full(n_tubes, -1, dtype=np.int8)
     reported = np.full(n_tubes, NEVER, dtype=_I64)
     if len(candidate):
-        order = candidate[
-            np.lexsort((c.r_id[candidate], c.r_recorded_at[candidate], c.r_tube[candidate]))
-        ]
-        tubes = c.r_tube[order]
-        last = np.r_[tubes[1:] != tubes[:-1], True]  # the latest standing result per tube
-        chosen = order[last]
+        tubes = c.r_tube[candidate]
+        if np.all(np.bincount(tubes, minlength=1) <= 1):
+            chosen = candidate  # one standing candidate per tube: nothing to choose
+        else:
+            order = candidate[np.lexsort((c.r_id[candidate], c.r_recorded_at[candidate], tubes))]
+            sorted_tubes = c.r_tube[order]
+            chosen = order[np.r_[sorted_tubes[1:] != sorted_tubes[:-1], True]]
         result[c.r_tube[chosen]] = c.r_result[chosen]
         reported[c.r_tube[chosen]] = c.r_reported_at[chosen]
     return result, reported
 
 
 def testing_states(c: Columns, now: int) -> _Testing:
-    """The pooled-tube state per person (see engine.testing_state for the rules)."""
+    """The pooled-tube state per person (see engine.testing_state for the rules).
+
+    Only people with a positive or invalid result can be in any state but none, so the ordered
+    walk runs over their samplings alone; everyone else needs one pass of masks."""
     n = c.n
     n_tubes = int(max(c.s_tube.max(initial=-1), c.r_tube.max(initial=-1))) + 1
     tube_result, tube_reported = _standing_results(c, now, n_tubes)
-    known = np.flatnonzero((c.s_recorded_at <= now) & (c.s_superseded_at > now))
-    order = known[np.lexsort((c.s_id[known], c.s_sampled_at[known], c.s_person[known]))]
-    person = c.s_person[order]
-    sampled = c.s_sampled_at[order]
-    result = tube_result[c.s_tube[order]]
-    reported = tube_reported[c.s_tube[order]]
-    single = c.s_pool[order] == 1
-    rank = np.arange(len(order))  # the order in which the fold visits them
-
+    known = (c.s_recorded_at <= now) & (c.s_superseded_at > now)
+    result = tube_result[c.s_tube]
+    reported = tube_reported[c.s_tube]
     status = np.full(n, NONE, dtype=np.int8)
     since = np.full(n, NEVER, dtype=_I64)
+    notable = np.flatnonzero(known & ((result == POSITIVE) | (result == INVALID)))
+    if len(notable):
+        involved = np.zeros(n, dtype=bool)
+        involved[c.s_person[notable]] = True
+        rows = np.flatnonzero(known & involved[c.s_person])
+        rows = rows[np.lexsort((c.s_id[rows], c.s_sampled_at[rows], c.s_person[rows]))]
+        # Walk in a compact numbering of just these people, then write back.
+        people, local = np.unique(c.s_person[rows], return_inverse=True)
+        local_status = np.full(len(people), NONE, dtype=np.int8)
+        local_since = np.full(len(people), NEVER, dtype=_I64)
+        _walk(
+            local,
+            c.s_sampled_at[rows],
+            c.s_pool[rows] == 1,
+            result[rows],
+            reported[rows],
+            local_status,
+            local_since,
+        )
+        status[people] = local_status
+        since[people] = local_since
+    return _Testing(status, since, known, result, reported)
+
+
+def _walk(person, sampled, single, result, reported, status, since) -> None:
+    """The fold of engine.testing_state, vectorised over samplings sorted by person and time
+    (`person` numbers 0 … len(status)-1)."""
+    n = len(status)
+    rank = np.arange(len(person))
     last_single_pos = _last_per_group(person, n, single & (result == POSITIVE))
     last_pool_pos = _last_per_group(person, n, ~single & (result == POSITIVE))
     last_invalid = _last_per_group(person, n, result == INVALID)
@@ -184,9 +228,8 @@ def testing_states(c: Columns, now: int) -> _Testing:
     pool_at[has_pool] = sampled[last_pool_pos[has_pool]]
     retested = np.zeros(n, dtype=bool)
     negative_single = np.flatnonzero(single & (result == NEGATIVE))
-    retested[
-        person[negative_single[sampled[negative_single] > pool_at[person[negative_single]]]]
-    ] = True
+    later = sampled[negative_single] > pool_at[person[negative_single]]
+    retested[person[negative_single[later]]] = True
     awaiting = has_pool & ~retested & ~positive
     status[awaiting] = AWAITING
     since[awaiting] = reported[last_pool_pos[awaiting]]
@@ -200,7 +243,6 @@ def testing_states(c: Columns, now: int) -> _Testing:
         np.minimum.at(first_after, person[index], index)
         status[resample] = RESAMPLE
         since[resample] = reported[first_after[resample]]
-    return _Testing(status, since, person, sampled, result, reported)
 
 
 def evaluate_batch(policies: list[Policy], c: Columns, when: datetime) -> BatchResult:
@@ -218,87 +260,92 @@ def evaluate_batch(policies: list[Policy], c: Columns, when: datetime) -> BatchR
         fired &= registered
         if not fired.any():
             continue
-        cleared = np.zeros(n, dtype=bool)
+        cleared = _exempted(policy, c, now, n)
         for clear in policy.clears:
-            cleared |= _clear_times(clear, testing, since, n) <= now
-        cleared |= _exempted(policy, c, now, n)
+            cleared |= _clear_times(clear, c, testing, fired, since) <= now
         active = fired & ~cleared
         active_by_policy[policy.id] = active
         since_by_policy[policy.id] = np.where(active, since, NEVER)
-        np.maximum(
-            severity, np.where(active, SEVERITY[policy.colour], 0).astype(np.int8), out=severity
-        )
+        severity[active] = np.maximum(severity[active], SEVERITY[policy.colour])
     return BatchResult(severity, active_by_policy, since_by_policy)
 
 
 def _fires(policy: Policy, c: Columns, t: _Testing, now: int) -> tuple[np.ndarray, np.ndarray]:
+    """Who the trigger holds for at `now`, and since when (NEVER elsewhere)."""
     n = c.n
     trigger = policy.trigger
     start = micros(policy.starts_at)
-    resident = in_scope(policy, c.community)
-    since = np.full(n, NEVER, dtype=_I64)
+    resident = _person_scope(policy, c)
     if trigger.type == "no_sampling":
         begin, end = micros(trigger.start), micros(trigger.end)
         fires_at = max(end, start)
         if fires_at > now:
-            return np.zeros(n, dtype=bool), since
-        present = np.zeros(n, dtype=bool)
+            return np.zeros(n, dtype=bool), np.full(n, NEVER, dtype=_I64)
+        population = resident.copy()
         p = (c.p_recorded_at <= now) & (c.p_start < end) & (c.p_end >= begin)
-        p &= in_scope(policy, c.p_region, c.p_region_digits)
-        present[c.p_person[p]] = True
-        sampled = np.zeros(n, dtype=bool)
-        sampled[t.person[(t.sampled_at >= begin) & (t.sampled_at < end)]] = True
-        fired = (resident | present) & ~sampled
-        since[fired] = fires_at
-        return fired, since
+        if p.any():
+            p[p] = in_scope(policy, c.p_region[p], c.p_region_digits[p])
+            population[c.p_person[p]] = True
+        in_window = t.known & (c.s_sampled_at >= begin) & (c.s_sampled_at < end)
+        population[c.s_person[in_window]] = False
+        return population, np.where(population, fires_at, NEVER)
     if trigger.type in ("positive_result", "pooled_positive"):
         wanted = POSITIVE_STATE if trigger.type == "positive_result" else AWAITING
         fired = resident & (t.status == wanted)
-        since[fired] = np.maximum(t.since[fired], start)
-        return fired, since
+        return fired, np.where(fired, np.maximum(t.since, start), NEVER)
     if trigger.type == "designation":
         d = (c.d_recorded_at <= now) & (c.d_superseded_at > now) & (c.d_start <= now)
         d &= (now < c.d_end) & (c.d_kind == KIND_CODES[trigger.kind])
         first = np.full(n, NEVER, dtype=_I64)
         np.minimum.at(first, c.d_person[d], c.d_start[d])
         fired = resident & (first < NEVER)
-        since[fired] = np.maximum(first[fired], start)
-        return fired, since
+        return fired, np.where(fired, np.maximum(first, start), NEVER)
     if trigger.type == "zone_level":
         z = np.flatnonzero((c.z_recorded_at <= now) & (c.z_start <= now))
-        fired = np.zeros(n, dtype=bool)
-        if len(z):
-            order = z[np.lexsort((c.z_recorded_at[z], c.z_start[z], c.z_community[z]))]
-            communities = c.z_community[order]
-            latest = order[np.r_[communities[1:] != communities[:-1], True]]
-            codes = c.z_community[latest]
-            at = np.searchsorted(codes, c.community)
-            at = np.minimum(at, len(codes) - 1)
-            found = codes[at] == c.community
-            wanted = np.isin(c.z_level[latest], [LEVEL_CODES[x] for x in trigger.levels])
-            fired = resident & found & wanted[at]
-            since[fired] = np.maximum(c.z_start[latest][at][fired], start)
-        return fired, since
+        if not len(z):
+            return np.zeros(n, dtype=bool), np.full(n, NEVER, dtype=_I64)
+        order = z[np.lexsort((c.z_recorded_at[z], c.z_start[z], c.z_community[z]))]
+        communities = c.z_community[order]
+        latest = order[np.r_[communities[1:] != communities[:-1], True]]
+        codes = c.z_community[latest]
+        # Per distinct community of residence, then out to people.
+        if c.community_codes is None:
+            c.community_codes, c.community_index = np.unique(c.community, return_inverse=True)
+        at = np.minimum(np.searchsorted(codes, c.community_codes), len(codes) - 1)
+        found = codes[at] == c.community_codes
+        wanted = np.isin(c.z_level[latest], [LEVEL_CODES[x] for x in trigger.levels])
+        zone_start = np.where(found & wanted[at], c.z_start[latest][at], NEVER)
+        start_per_person = zone_start[c.community_index]
+        fired = resident & (start_per_person < NEVER)
+        return fired, np.where(fired, np.maximum(start_per_person, start), NEVER)
     raise ValueError(trigger.type)
 
 
-def _clear_times(clear: Clear, t: _Testing, since: np.ndarray, n: int) -> np.ndarray:
-    """Per person, when the clear condition became true (NEVER if it has not)."""
+def _clear_times(
+    clear: Clear, c: Columns, t: _Testing, fired: np.ndarray, since: np.ndarray
+) -> np.ndarray:
+    """Per person the trigger holds for, when the clear condition became true (else NEVER)."""
+    n = len(fired)
     if clear.type == "expiry":
         if clear.at is not None:
             return np.full(n, micros(clear.at), dtype=_I64)
         hours = int(clear.hours * 3600 * 1_000_000)
         return np.where(since < NEVER, since + hours, NEVER)
-    threshold = since[t.person] if clear.after_trigger else micros(clear.after)
-    rows = np.flatnonzero((t.result == NEGATIVE) & (t.sampled_at >= threshold))
+    rows = t.known & (t.result == NEGATIVE) & fired[c.s_person]
+    rows = np.flatnonzero(rows)
+    people = c.s_person[rows]
+    sampled = c.s_sampled_at[rows]
+    threshold = since[people] if clear.after_trigger else micros(clear.after)
+    keep = sampled >= threshold
+    rows, people, sampled = rows[keep], people[keep], sampled[keep]
+    reported = t.reported_at[rows]
     out = np.full(n, NEVER, dtype=_I64)
     if not len(rows):
         return out
-    people, reported = t.person[rows], t.reported_at[rows]
     if clear.type == "negative_after":
         np.minimum.at(out, people, reported)
         return out
-    days = (t.sampled_at[rows] + LOCAL_OFFSET) // DAY
+    days = (sampled + LOCAL_OFFSET) // DAY
     # The first report per (person, day), then the k-th smallest of those per person.
     order = np.lexsort((reported, days, people))
     people, days, reported = people[order], days[order], reported[order]
@@ -325,7 +372,10 @@ def columns_from_people(people: list) -> Columns:
     """Columns from per-person facts (engine.evaluate.PersonFacts); person i is people[i].
     Slow and simple: for tests and small populations, not for the database loader."""
     tubes: dict[str, int] = {}
-    rows: dict[str, list] = {name: [] for name in Columns.__dataclass_fields__}
+    derived = {"community_codes", "community_index"}
+    rows: dict[str, list] = {
+        name: [] for name in Columns.__dataclass_fields__ if name not in derived
+    }
 
     def tube(barcode: str) -> int:
         return tubes.setdefault(barcode, len(tubes))

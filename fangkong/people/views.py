@@ -6,16 +6,26 @@ from __future__ import annotations
 import re
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from fangkong.accounts.scoping import PERSON_READERS, require_role, scope_queryset
-from fangkong.accounts.views import county_names, render_staff
+from fangkong.accounts.scoping import PERSON_READERS, has_role, require_role, scope_queryset
+from fangkong.accounts.views import POLICY_READERS, county_names, render_staff
 from fangkong.audit.actions import record
+from fangkong.codes.models import CodeChange, Exemption
+from fangkong.engine.evaluate import (
+    Code,
+    DesignationFact,
+    PersonFacts,
+    PresenceFact,
+    ZoneFact,
+    evaluate,
+)
+from fangkong.engine.evaluate import Exemption as EngineExemption
 from fangkong.engine.id_numbers import mask, mask_phone, normalise_id_number
+from fangkong.engine.policies import COLOUR_LABELS
 from fangkong.engine.testing_state import (
     NONE,
     ResultFact,
@@ -24,7 +34,8 @@ from fangkong.engine.testing_state import (
     effective_results,
 )
 from fangkong.people.models import Designation, Person, Presence
-from fangkong.places.models import Division
+from fangkong.places.models import CommunityZone, Division, Level
+from fangkong.policies.queries import published_policies
 from fangkong.testing.models import LabResult, Sampling
 
 ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
@@ -32,6 +43,7 @@ PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 MAX_RESULTS = 50
 RESULT_LABELS = {"negative": "阴性", "positive": "阳性", "invalid": "无效"}
 POOL_LABELS = {1: "单管", 10: "10混1", 20: "20混1"}
+MAX_CODE_CHANGES = 200
 
 
 def parse_query(text: str) -> tuple[str, str] | None:
@@ -106,9 +118,14 @@ def _superseded(model):
     return Exists(model.objects.filter(supersedes_id=OuterRef("pk")))
 
 
+def _superseded_at(model):
+    """When a correction replacing the row was recorded; None if it stands."""
+    return Subquery(model.objects.filter(supersedes_id=OuterRef("pk")).values("recorded_at")[:1])
+
+
 def testing_history(subject: Person, now):
     """The person's samplings (corrected ones too, marked), each with its tube's effective
-    result, and the testing state the engine derives from them."""
+    result, the testing state the engine derives from them, and the engine facts behind it."""
     samplings = list(
         Sampling.objects.filter(person=subject)
         .select_related("site", "tube")
@@ -163,7 +180,49 @@ def testing_history(subject: Person, now):
         s.result = result
         s.result_label = RESULT_LABELS.get(result.result, "") if result else ""
         s.pool_label = POOL_LABELS.get(s.tube.capacity, f"{s.tube.capacity}混1")
-    return samplings, state
+    return samplings, state, tuple(sampling_facts), tuple(result_facts)
+
+
+def current_code(subject, now, sampling_facts, result_facts, designations, presences) -> Code:
+    """The person's code now, with reasons, from the facts this page has already read (the same
+    facts `fangkong.codes.queries.person_facts` reads; a test holds the two to agreement) plus
+    zones and exemptions: the page stays within its query budget."""
+    facts = PersonFacts(
+        person=subject.pk,
+        community_code=subject.community_id,
+        registered_at=subject.recorded_at,
+        samplings=sampling_facts,
+        results=result_facts,
+        presences=tuple(
+            PresenceFact(p.region_code, p.start_at, p.end_at, p.recorded_at) for p in presences
+        ),
+        designations=tuple(
+            DesignationFact(
+                d.id, d.kind, d.start_at, d.end_at, d.designated_by, d.recorded_at, d.superseded_at
+            )
+            for d in designations
+        ),
+        zones=tuple(
+            ZoneFact(z.level, z.start_at, z.recorded_at)
+            for z in CommunityZone.objects.filter(community_id=subject.community_id)
+        ),
+        exemptions=tuple(
+            EngineExemption(e.policy_id, e.approved_at, e.revoked_at)
+            for e in Exemption.objects.filter(person=subject)
+        ),
+    )
+    return evaluate(published_policies(now), facts, now)
+
+
+def code_history(subject: Person) -> tuple[list[CodeChange], bool]:
+    """The person's code changes, latest first, each with the titles of the policies behind
+    its new colour."""
+    changes = list(
+        CodeChange.objects.filter(person=subject).order_by("-at", "-id")[: MAX_CODE_CHANGES + 1]
+    )
+    for change in changes:
+        change.policy_titles = [r.get("title") or r.get("policy", "") for r in change.reasons]
+    return changes[:MAX_CODE_CHANGES], len(changes) > MAX_CODE_CHANGES
 
 
 @login_required
@@ -173,8 +232,8 @@ def person(request, pk: int):
         _in_scope(request.user).select_related("community__parent__parent"), pk=pk
     )
     community = subject.community
-    street = community.parent if community.level == 5 else None
-    county = street.parent if street is not None and street.level == 3 else None
+    street = community.parent if community.level == Level.COMMUNITY else None
+    county = street.parent if street is not None and street.level == Level.STREET else None
     county_name = (
         county.name
         if county
@@ -192,13 +251,16 @@ def person(request, pk: int):
     for revision in revisions:
         revision.community_name = revision_places.get(revision.community_code, "")
 
-    samplings, state = testing_history(subject, timezone.now())
+    now = timezone.now()
+    samplings, state, sampling_facts, result_facts = testing_history(subject, now)
 
     designations = list(
         Designation.objects.filter(person=subject)
-        .annotate(is_superseded=_superseded(Designation))
+        .annotate(superseded_at=_superseded_at(Designation))
         .order_by("-start_at", "-id")
     )
+    for designation in designations:
+        designation.is_superseded = designation.superseded_at is not None
     presences = list(
         Presence.objects.filter(person=subject)
         .annotate(is_superseded=_superseded(Presence))
@@ -212,8 +274,10 @@ def person(request, pk: int):
     for presence in presences:
         presence.region_name = region_names.get(presence.region_code, "")
 
-    with transaction.atomic():
-        record(request.user, "person.view", "person", subject.pk, {})
+    code = current_code(subject, now, sampling_facts, result_facts, designations, presences)
+    code_changes, more_changes = code_history(subject)
+
+    record(request.user, "person.view", "person", subject.pk, {})
     return render_staff(
         request,
         "people/person.html",
@@ -228,5 +292,10 @@ def person(request, pk: int):
             "testing_alert": state.status != NONE,
             "designations": designations,
             "presences": presences,
+            "code": code,
+            "code_label": COLOUR_LABELS[code.colour],
+            "code_changes": code_changes,
+            "more_code_changes": more_changes,
+            "can_read_policies": has_role(request.user, POLICY_READERS),
         },
     )

@@ -1,0 +1,82 @@
+"""The policy editor's form, and reading the times staff type (pages and command line)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django import forms
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+MAX_POLICY_BYTES = 256 * 1024
+
+
+def parse_local_time(value: str) -> datetime:
+    """An ISO 8601 time; one without a UTC offset (a `datetime-local` input, `2022-04-23`,
+    `2022-04-23T08:00`) is read as Beijing time. Raises ValueError."""
+    text = (value or "").strip()
+    if not text:
+        raise ValueError("时间为空")
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=BEIJING)
+    return parsed
+
+
+def local_input_value(value: datetime) -> str:
+    """The value of a `datetime-local` input showing this instant in Beijing time."""
+    return value.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M")
+
+
+class PolicyForm(forms.Form):
+    """A policy file, pasted (TOML or JSON) or uploaded. The text is what gets previewed and,
+    unchanged, what gets published."""
+
+    text = forms.CharField(
+        label="政策文件(TOML或JSON)",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 22, "spellcheck": "false", "class": "mono"}),
+    )
+    file = forms.FileField(
+        label="或上传文件",
+        required=False,
+        help_text=".toml 或 .json,UTF-8编码;上传的文件优先于文本框。",
+    )
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload:
+            if upload.size > MAX_POLICY_BYTES:
+                raise forms.ValidationError("政策文件过大(上限256KB)。")
+            try:
+                data["text"] = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise forms.ValidationError("政策文件须为UTF-8编码。") from exc
+        elif len((data.get("text") or "").encode()) > MAX_POLICY_BYTES:
+            raise forms.ValidationError("政策文件过大(上限256KB)。")
+        if not (data.get("text") or "").strip():
+            raise forms.ValidationError("请粘贴政策文件内容,或上传文件。")
+        # Browsers send CRLF line breaks; the published source keeps plain ones.
+        data["text"] = data["text"].replace("\r\n", "\n")
+        return data
+
+
+class AsOfForm(forms.Form):
+    """The moment a statistics page reports on, in Beijing time; empty means now."""
+
+    at = forms.CharField(
+        label="统计时点(北京时间)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 60}),
+    )
+
+    def clean_at(self) -> datetime | None:
+        value = self.cleaned_data.get("at")
+        if not value:
+            return None
+        try:
+            return parse_local_time(value)
+        except ValueError as exc:
+            raise forms.ValidationError("时间格式应为 2022-04-23T08:00。") from exc
