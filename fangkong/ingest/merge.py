@@ -338,6 +338,8 @@ class Merger:
             if self.pg:
                 cur.execute("ANALYZE stg")
             cur.execute(f"CREATE TEMP TABLE res AS {self._resolve_sql()}")
+            if self.pg:
+                cur.execute("ANALYZE res")
             self._check(cur)
             if spec.kind == "samplings":
                 self._reject_overfull_tubes(cur)

@@ -12,7 +12,13 @@ class Person(models.Model):
     id_number = models.CharField("身份证号", max_length=18, unique=True)
     name = models.CharField("姓名", max_length=64)
     phone = models.CharField("手机号", max_length=20, db_index=True)
-    community = models.ForeignKey("places.Division", on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(
+        "places.Division",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     # The county-level division of the home community: every staff query is scoped by it.
     county_code = models.CharField("所属区县", max_length=6, db_index=True)
     employer = models.CharField("工作单位", max_length=128, blank=True)
@@ -23,6 +29,7 @@ class Person(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     recorded_at = models.DateTimeField("登记时间")
 
@@ -66,7 +73,11 @@ class Presence(Fact):
     registered residents plus people known to be present."""
 
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, related_name="presences", db_index=False
+        Person,
+        on_delete=models.PROTECT,
+        related_name="presences",
+        db_index=False,
+        db_constraint=False,
     )
     region_code = models.CharField("区域代码", max_length=12)
     start_at = models.DateTimeField("开始")
@@ -98,7 +109,11 @@ class Designation(Fact):
     """A person designated a contact by an epidemiological investigation (流调判定)."""
 
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, related_name="designations", db_index=False
+        Person,
+        on_delete=models.PROTECT,
+        related_name="designations",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField("类别", max_length=24, choices=DesignationKind.choices)
     start_at = models.DateTimeField("起始")

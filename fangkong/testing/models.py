@@ -31,6 +31,7 @@ class Tube(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
@@ -51,11 +52,17 @@ class Sampling(Fact):
 
     # Looked up through the natural key, whose first column is the person.
     person = models.ForeignKey(
-        "people.Person", on_delete=models.PROTECT, related_name="samplings", db_index=False
+        "people.Person",
+        on_delete=models.PROTECT,
+        related_name="samplings",
+        db_index=False,
+        db_constraint=False,
     )
-    tube = models.ForeignKey(Tube, on_delete=models.PROTECT, related_name="samplings")
+    tube = models.ForeignKey(
+        Tube, on_delete=models.PROTECT, related_name="samplings", db_constraint=False
+    )
     site = models.ForeignKey(
-        TestingSite, on_delete=models.PROTECT, related_name="+", db_index=False
+        TestingSite, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     sampled_at = models.DateTimeField("采样时间")
 
@@ -77,7 +84,9 @@ class Outcome(models.TextChoices):
 
 
 class LabResult(Fact):
-    tube = models.ForeignKey(Tube, on_delete=models.PROTECT, related_name="results", db_index=False)
+    tube = models.ForeignKey(
+        Tube, on_delete=models.PROTECT, related_name="results", db_index=False, db_constraint=False
+    )
     result = models.CharField("结果", max_length=8, choices=Outcome.choices)
     lab = models.CharField("检测机构", max_length=64)
     reported_at = models.DateTimeField("报告时间")
