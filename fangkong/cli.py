@@ -165,6 +165,18 @@ def _transitions(changes: dict[str, int]) -> str:
     )
 
 
+def _change_summary(outcome) -> str:
+    """How many codes changed colour, and how many kept it but now rest on other policy
+    versions (`Outcome.changed` counts both)."""
+    moved = sum(outcome.by_transition.values())
+    text = f"{moved:,}人的健康码颜色变化" + (
+        f":{_transitions(outcome.by_transition)}" if moved else ""
+    )
+    if outcome.changed > moved:
+        text += f";另有{outcome.changed - moved:,}人颜色不变、所依据的政策或版本更新"
+    return text
+
+
 def _read_policy(path: str) -> str | None:
     if not os.path.isfile(path):
         print(f"错误:找不到文件 {path}", file=sys.stderr)
@@ -256,14 +268,10 @@ def cmd_policy_publish(args) -> int:
             )
         )
         return 0
-    moved = _transitions(outcome.by_transition)
     print(
         f"已发布 {version.policy_id} 第{version.version}版(发布时间 {_when(version.published_at)})"
     )
-    print(
-        f"重新计算{outcome.evaluated:,}人,{outcome.changed:,}人的健康码发生变化"
-        + (f":{moved}" if moved else "")
-    )
+    print(f"重新计算{outcome.evaluated:,}人,{_change_summary(outcome)}")
     return 0
 
 
@@ -287,11 +295,7 @@ def cmd_codes_recompute(args) -> int:
             )
         )
         return 0
-    moved = _transitions(outcome.by_transition)
-    print(
-        f"截至 {_when(now)}:评估{outcome.evaluated:,}人,{outcome.changed:,}人的健康码发生变化"
-        + (f"({moved})" if moved else "")
-    )
+    print(f"截至 {_when(now)}:评估{outcome.evaluated:,}人,{_change_summary(outcome)}")
     print("用时:" + ",".join(f"{k} {v:.2f}秒" for k, v in seconds.items()))
     return 0
 
@@ -356,7 +360,7 @@ def cmd_codes_stats(args) -> int:
     print(f"截至 {_when(now)}(北京时间)的健康码")
     if args.by == "district":
         width = max((len(r["name"]) for r in rows), default=2)
-        print(f"{'区县'.ljust(width, FULL_SPACE)}  代码        绿码       黄码       红码")
+        print(f"{'区县'.ljust(width, FULL_SPACE)}  代码{' ' * 9}绿码{' ' * 7}黄码{' ' * 7}红码")
         for r in rows:
             print(
                 f"{r['name'].ljust(width, FULL_SPACE)}  {r['code']}  "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
+from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import (
     AUDIT_READERS,
     CITY_WIDE,
@@ -18,13 +19,10 @@ from fangkong.accounts.scoping import (
     districts_of,
     role_of,
 )
-from fangkong.accounts.models import Role
 from fangkong.places.models import Division, Level
 
 # Who reads the published policies (publishing itself: fangkong.policies.actions.PUBLISHERS).
-POLICY_READERS = frozenset(
-    {Role.COMMAND_CENTRE, Role.ADMIN, Role.DISTRICT_REVIEWER, Role.AUDITOR}
-)
+POLICY_READERS = frozenset({Role.COMMAND_CENTRE, Role.ADMIN, Role.DISTRICT_REVIEWER, Role.AUDITOR})
 # Who reads the counts of codes by district: city-wide roles all districts, district reviewers
 # their own.
 CODE_STATS_READERS = CITY_WIDE | {Role.DISTRICT_REVIEWER}
@@ -46,7 +44,13 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
         "policies:list",
         "赋码政策",
         POLICY_READERS,
-        ("policies:list", "policies:versions", "policies:version", "policies:new", "policies:publish"),
+        (
+            "policies:list",
+            "policies:versions",
+            "policies:version",
+            "policies:new",
+            "policies:publish",
+        ),
     ),
     ("audit:log", "审计日志", AUDIT_READERS, ("audit:log",)),
 )

@@ -18,39 +18,43 @@ COLOURS = ("green", "yellow", "red")
 COLOUR_LABELS = {"green": "绿码", "yellow": "黄码", "red": "红码"}
 
 # Chart geometry, in SVG user units (the SVG scales to the page width).
-LABEL_WIDTH = 118
+CHAR_WIDTH = 13.5  # one Chinese character of a district name at the chart's font size
 BAR_WIDTH = 560
-NOTE_WIDTH = 190
+NOTE_WIDTH = 170
 ROW_HEIGHT = 26
 BAR_HEIGHT = 16
 AXIS_HEIGHT = 22
 MIN_SEGMENT = 2  # a non-zero count stays visible however small
 
 
-def nice_ceiling(value: int) -> int:
-    """The smallest 1, 2 or 5 × 10^k at or above value (at least 1)."""
+def nice_step(value: float) -> int:
+    """The smallest 1, 2, 2.5 or 5 × 10^k at or above value (at least 1), for axis ticks."""
     if value <= 1:
         return 1
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
+    for step in (1, 2, 2.5, 5, 10):
         if step * power >= value:
-            return step * power
+            return max(1, int(step * power))
     return 10 * power
 
 
 def _fmt(n: int) -> str:
-    return f"{n:,}"
+    # As the page's numbers (zh-hans: no thousands separator).
+    return str(n)
 
 
 def bar_chart(rows: list[dict]) -> dict:
     """Geometry of a stacked horizontal bar per district; lengths are proportional to counts on
     one scale for all districts."""
-    top = nice_ceiling(max((r["total"] for r in rows), default=0))
+    largest = max((r["total"] for r in rows), default=0)
+    step = nice_step(largest / 5)
+    top = max(step, math.ceil(largest / step) * step)
     scale = BAR_WIDTH / top
+    label_width = round(CHAR_WIDTH * max((len(r["name"]) for r in rows), default=4) + 14)
     bars = []
     for i, row in enumerate(rows):
         y = AXIS_HEIGHT + i * ROW_HEIGHT
-        x = LABEL_WIDTH
+        x = label_width
         segments = []
         for colour in COLOURS:
             count = row[colour]
@@ -79,16 +83,16 @@ def bar_chart(rows: list[dict]) -> dict:
             }
         )
     ticks = [
-        {"x": round(LABEL_WIDTH + BAR_WIDTH * k / 4, 2), "label": _fmt(top * k // 4)}
-        for k in range(5)
+        {"x": round(label_width + value * scale, 2), "label": _fmt(value)}
+        for value in range(0, top + 1, step)
     ]
     height = AXIS_HEIGHT + ROW_HEIGHT * len(rows) + 6
     return {
-        "width": LABEL_WIDTH + BAR_WIDTH + NOTE_WIDTH,
+        "width": label_width + BAR_WIDTH + NOTE_WIDTH,
         "height": height,
         "bars": bars,
         "ticks": ticks,
-        "label_x": LABEL_WIDTH - 8,
+        "label_x": label_width - 8,
         "bar_height": BAR_HEIGHT,
         "axis_y": AXIS_HEIGHT - 8,
         "grid_bottom": height - 6,

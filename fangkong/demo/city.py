@@ -621,7 +621,7 @@ def _run_round(
     tube_ids = facts.new_tubes(tube_capacity, opened)
     members = np.bincount(tube_local, minlength=t)
     time = opened[tube_local] + place * 45 + rng.integers(0, 30, m)
-    facts.sample(people.start * 0 + who, tube_ids[tube_local], site, time)
+    facts.sample(who, tube_ids[tube_local], site, time)
 
     # Results, 12–24 h after the tube was closed.
     closed = opened + members * 45 + 30
@@ -639,16 +639,11 @@ def _run_round(
     outcome[singles[rng.random(len(singles)) < rnd.positive_singles]] = POSITIVE
     facts.report(tube_ids, outcome, lab, reported)
 
-    positive_people = [
-        who[np.isin(tube_local, np.flatnonzero((tube_capacity == 1) & (outcome == POSITIVE)))]
-    ]
-    positive_times = [
-        reported[
-            tube_local[
-                np.isin(tube_local, np.flatnonzero((tube_capacity == 1) & (outcome == POSITIVE)))
-            ]
-        ]
-    ]
+    single_positive = np.isin(
+        tube_local, np.flatnonzero((tube_capacity == 1) & (outcome == POSITIVE))
+    )
+    positive_people = [who[single_positive]]
+    positive_times = [reported[tube_local[single_positive]]]
 
     # Members of a positive pool: one single tube each, a few hours after the report; one of
     # them (sometimes two) is the positive.

@@ -4,7 +4,6 @@ corrects."""
 from django.conf import settings
 from django.db import models
 
-
 # Why the high-volume fact tables declare their foreign keys with db_constraint=False: the merge
 # (fangkong.ingest.merge) resolves every reference by a join before it inserts, and rows whose
 # person, tube, site or community is unknown are rejected, so the database-level check would

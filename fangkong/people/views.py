@@ -126,18 +126,18 @@ def _superseded_at(model):
 def testing_history(subject: Person, now):
     """The person's samplings (corrected ones too, marked), each with its tube's effective
     result, the testing state the engine derives from them, and the engine facts behind it."""
+    # A correction names the sampling it replaces: its id and when it was recorded, read in the
+    # same query (at most one correction per sampling).
+    corrections = Sampling.objects.filter(supersedes_id=OuterRef("pk"))
     samplings = list(
         Sampling.objects.filter(person=subject)
         .select_related("site", "tube")
+        .annotate(
+            correction_id=Subquery(corrections.values("id")[:1]),
+            corrected_at=Subquery(corrections.values("recorded_at")[:1]),
+        )
         .order_by("-sampled_at", "-id")
     )
-    # A correction names the sampling it replaces: (its id, when it was recorded) by replaced id.
-    corrections = {
-        c["supersedes_id"]: (c["id"], c["recorded_at"])
-        for c in Sampling.objects.filter(supersedes_id__in=[s.id for s in samplings]).values(
-            "id", "supersedes_id", "recorded_at"
-        )
-    }
     results = list(
         LabResult.objects.filter(tube_id__in=sorted({s.tube_id for s in samplings}))
         .select_related("tube")
@@ -157,7 +157,7 @@ def testing_history(subject: Person, now):
     ]
     sampling_facts = []
     for s in samplings:
-        correction_id, corrected_at = corrections.get(s.id, (None, None))
+        correction_id, corrected_at = s.correction_id, s.corrected_at
         s.is_superseded = correction_id is not None
         sampling_facts.append(
             SamplingFact(

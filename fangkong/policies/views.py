@@ -111,9 +111,7 @@ def policy_list(request):
     rows = []
     for policy_id, version in sorted(latest.items()):
         label, badge = status_of(version, now)
-        rows.append(
-            {"v": version, "versions": counts[policy_id], "status": label, "badge": badge}
-        )
+        rows.append({"v": version, "versions": counts[policy_id], "status": label, "badge": badge})
     return render_staff(
         request,
         "policies/list.html",
@@ -198,6 +196,21 @@ def impact_table(impact: Impact) -> dict:
     }
 
 
+def change_summary(outcome) -> str:
+    """Colour changes by transition; codes that kept their colour but now rest on another
+    policy version are counted apart (`Outcome.changed` counts both)."""
+    moved = sum(outcome.by_transition.values())
+    detail = "、".join(
+        f"{label} {outcome.by_transition[key]}"
+        for key, label in TRANSITIONS
+        if outcome.by_transition.get(key)
+    )
+    text = f"{moved}人的健康码颜色变化" + (f"({detail})" if detail else "")
+    if outcome.changed > moved:
+        text += f";另有{outcome.changed - moved}人颜色不变、所依据的政策或版本更新"
+    return text + "。"
+
+
 def _editor(request, form, *, status=200, problems=(), impact=None, text="", at=None):
     context = {"form": form, "problems": list(problems), "impact": None}
     if impact is not None:
@@ -246,21 +259,18 @@ def policy_publish(request):
     if not form.is_valid():
         return _editor(request, form, status=400)
     try:
-        version, outcome = do_publish(form.cleaned_data["text"], user=request.user, now=timezone.now())
+        version, outcome = do_publish(
+            form.cleaned_data["text"], user=request.user, now=timezone.now()
+        )
     except PolicyError as exc:
         return _editor(request, form, status=400, problems=exc.problems)
     except IntegrityError:
         messages.error(request, "该政策刚刚有新版本发布,请重新预览后再发布。")
         return _editor(request, form, status=409)
-    moved = "、".join(
-        f"{label} {outcome.by_transition[key]}"
-        for key, label in TRANSITIONS
-        if outcome.by_transition.get(key)
-    )
     messages.success(
         request,
         f"已发布 {version.policy_id} 第{version.version}版。重新计算{outcome.evaluated}人,"
-        f"{outcome.changed}人的健康码发生变化" + (f"({moved})。" if moved else "。"),
+        + change_summary(outcome),
     )
     return redirect(
         reverse("policies:version", args=[version.policy_id, version.version]),

@@ -148,3 +148,24 @@ def test_codes_changes_and_exemptions_are_read_only_in_the_admin(published_city,
     html = client.get(reverse("admin:codes_personcode_changelist")).content.decode()
     number = published_city.nanguan[10]
     assert mask(number) in html and number not in html
+
+
+def test_the_chart_scale_has_round_ticks_and_room_for_the_longest_name():
+    from fangkong.codes.views import bar_chart, nice_step
+
+    assert [nice_step(v) for v in (0, 3, 408.8, 1000, 1001)] == [1, 5, 500, 1000, 2000]
+    rows = [
+        {"name": "南关区", "green": 1293, "yellow": 44, "red": 0, "total": 1337},
+        {
+            "name": "长春净月高新技术产业开发区",
+            "green": 2000,
+            "yellow": 40,
+            "red": 4,
+            "total": 2044,
+        },
+    ]
+    chart = bar_chart(rows)
+    assert [t["label"] for t in chart["ticks"]] == ["0", "500", "1000", "1500", "2000", "2500"]
+    assert chart["label_x"] > 13 * 13
+    red = chart["bars"][1]["segments"][-1]
+    assert red["colour"] == "red" and red["width"] >= 2  # small counts stay visible

@@ -63,7 +63,7 @@ def test_publishing_after_the_preview_turns_codes_yellow_and_says_how_many(city,
     )
     html = response.content.decode()
     assert "已发布 cc-2022-0420-untested 第1版" in html
-    assert "30人的健康码发生变化(绿→黄 30)" in html
+    assert "重新计算30人,30人的健康码颜色变化(绿→黄 30)。" in html
     assert version.published_by.staff.role == "command_centre"
     assert version.source == SEED
     assert PersonCode.objects.filter(colour="yellow").count() == 30
@@ -95,7 +95,7 @@ def test_a_district_reviewer_reads_policies_but_gets_403_on_publish(city, client
     assert "2022年04月23日00:00之后采样的一次核酸检测结果为阴性" in html
     assert "榆树市" in html and "include = [&quot;220100&quot;]" in html
     # the reviewer counts the changes the publication made in their district only
-    assert "25 人的健康码" in html
+    assert "发布时健康码变化</dt><dd>25 人" in html
 
 
 def test_an_auditor_reads_policies_and_a_lab_does_not(city, client, make_staff):
@@ -139,7 +139,9 @@ def test_publishing_requires_the_csrf_token(city, make_staff):
 def test_a_second_publication_is_the_next_version_and_the_list_shows_the_latest(city, commander):
     do_publish(SEED, user=None, now=datetime(2022, 4, 23, tzinfo=BJ))
     newer = SEED.replace("赋黄码", "赋黄码(修订)", 1)
-    commander.post(reverse("policies:publish"), {"text": newer})
+    response = commander.post(reverse("policies:publish"), {"text": newer}, follow=True)
+    # everyone stays yellow, now because of version 2
+    assert "0人的健康码颜色变化;另有30人颜色不变" in response.content.decode()
     listing = commander.get(reverse("policies:list")).content.decode()
     assert "第2版 · 共2版" in listing and "赋黄码(修订)" in listing
     old = commander.get(reverse("policies:version", args=["cc-2022-0420-untested", 1]))
