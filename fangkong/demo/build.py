@@ -231,6 +231,7 @@ def build_demo(
             generate_seconds += time.perf_counter() - tick
             for key, value in block.stats.items():
                 generated[key] = generated.get(key, 0) + int(value)
+            block = None  # the files are written: free the tables before loading them
             done = ingest_files(files, now=now, loaded=loaded, progress=progress, done=done)
             for _, path in files:
                 path.unlink()
@@ -243,7 +244,7 @@ def build_demo(
         "now": now.isoformat(),
         "sites": geo.site_count,
         "staff": staff,
-        "generated": generated,
+        "generated": generated,  # the whole scenario, before leaving out facts after `now`
         "loaded": {kind: value.as_dict() for kind, value in loaded.items()},
         "rejected": sum(v.rejected for v in loaded.values()),
         "seconds": {

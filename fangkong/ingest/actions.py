@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from django.db import transaction
+import pyarrow as pa
+from django.db import connection, transaction
 from django.utils import timezone
 
 from fangkong.accounts.scoping import INGEST_ROLES, districts_of, require_role
@@ -141,6 +142,7 @@ def _run(kind, opened: Opened, batch, report, user, scope, now, assume_offset, p
             checked.clear()
             continue
         checked.append(check_chunk(kind, chunk, mapping, now=now, assume_offset=assume_offset))
+    checked = _coalesce(checked)
     merger = Merger(
         kind, batch_id=batch.pk, user_id=getattr(user, "pk", None), scope=scope, now=now
     )
@@ -158,6 +160,37 @@ def _run(kind, opened: Opened, batch, report, user, scope, now, assume_offset, p
     report.inserted, report.duplicates = total.inserted, total.duplicates
     report.flagged, report.rejected = total.flagged, total.rejected
     report.touched = total.touched
+    if connection.vendor == "postgresql" and total.inserted > 100_000:
+        # Keep the planner's picture of the table true after a large load.
+        from fangkong.ingest.merge import SPECS
+
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SPECS[kind].table}")
+            if kind == "samplings":
+                cursor.execute("ANALYZE testing_tube")
+
+
+# Rows merged at once: each merge pays fixed costs (joins over the people and tube tables), so
+# fewer, larger merges are faster; this bounds the memory a merge's staging takes.
+MERGE_ROWS = 1_000_000
+
+
+def _coalesce(checked: list) -> list:
+    """Join consecutive checked chunks into merges of up to MERGE_ROWS rows."""
+    from fangkong.ingest.validation import Checked
+
+    merged, good, errors, rows = [], [], [], 0
+    for item in checked:
+        size = item.good.num_rows + item.errors.num_rows
+        if good and rows + size > MERGE_ROWS:
+            merged.append(Checked(pa.concat_tables(good), pa.concat_tables(errors)))
+            good, errors, rows = [], [], 0
+        good.append(item.good)
+        errors.append(item.errors)
+        rows += size
+    if good:
+        merged.append(Checked(pa.concat_tables(good), pa.concat_tables(errors)))
+    return merged
 
 
 def _store_flags(kind: str, batch: Batch, flags: list[dict]) -> None:

@@ -247,6 +247,12 @@ _TOUCHED = {
 }
 
 
+def _live(alias: str, table: str) -> str:
+    """SQL: the fact `alias` has not been corrected. Corrections are few, so this reads them
+    once as a small set instead of probing (or hashing) the whole table per row."""
+    return f"{alias}.id NOT IN (SELECT supersedes_id FROM {table} WHERE supersedes_id IS NOT NULL)"
+
+
 @dataclass
 class Counts:
     inserted: int = 0
@@ -443,11 +449,7 @@ class Merger:
             f"{times[c]} AS {c}" if c in times else f"s.{c}" for c, _ in spec.staging
         )
         identity = " AND ".join(f"f.{col} = {expr.format(**times)}" for col, expr in spec.identity)
-        live = (
-            f" AND NOT EXISTS (SELECT 1 FROM {spec.table} x WHERE x.supersedes_id = f.id)"
-            if spec.supersedable
-            else ""
-        )
+        live = f" AND {_live('f', spec.table)}" if spec.supersedable else ""
         same = " AND ".join(
             ["1 = 1", *(self._same(f"f.{col}", expr.format(**times)) for col, expr in spec.values)]
         )
@@ -484,8 +486,8 @@ class Merger:
             "SELECT q.rn, 'tube', q.tube, '试管已满:混采人数上限为' || q.pool_size || '人' FROM ("
             " SELECT r.rn, r.tube, r.pool_size, "
             " ROW_NUMBER() OVER (PARTITION BY r.tube ORDER BY r.rn) + COALESCE(("
-            "  SELECT COUNT(*) FROM testing_sampling m WHERE m.tube_id = r.tube_id AND NOT EXISTS"
-            "  (SELECT 1 FROM testing_sampling x WHERE x.supersedes_id = m.id)), 0) AS members "
+            "  SELECT COUNT(*) FROM testing_sampling m WHERE m.tube_id = r.tube_id AND "
+            f"  {_live('m', 'testing_sampling')}), 0) AS members "
             " FROM res r WHERE r.status = 'new' AND (r.tube_id IS NOT NULL OR "
             " r.file_rows > r.pool_size)) q "
             "WHERE q.members > q.pool_size ON CONFLICT DO NOTHING"

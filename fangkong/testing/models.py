@@ -22,7 +22,7 @@ class TestingSite(models.Model):
 class Tube(models.Model):
     """A sample tube: 1 (单管), 10 (10混1) or 20 (20混1) people."""
 
-    barcode = models.CharField("试管条码", max_length=32, unique=True)
+    barcode = models.CharField("试管条码", max_length=32)  # unique through Meta (see Person)
     capacity = models.PositiveSmallIntegerField("混采人数")
     batch = models.ForeignKey(
         "ingest.Batch",
@@ -40,7 +40,8 @@ class Tube(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(capacity__in=[1, 10, 20]), name="tube_capacity_known"
-            )
+            ),
+            models.UniqueConstraint(fields=["barcode"], name="tube_barcode_once"),
         ]
 
     def __str__(self) -> str:
