@@ -93,10 +93,11 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from fangkong.demo.build import build_demo, print_logins
+    from fangkong.demo.build import print_logins
+    from fangkong.demo.story import run_story
 
     progress = Progress("生成演示城市", sys.stderr.isatty())
-    summary = build_demo(residents=args.residents, seed=args.seed, progress=progress)
+    summary = run_story(residents=args.residents, seed=args.seed, progress=progress)
     progress.close()
     print(json.dumps(summary, ensure_ascii=False, indent=2) if args.json else summary["text"])
     print_logins(sys.stdout, host=args.host, port=args.port)
