@@ -25,6 +25,11 @@ PERSON_READERS = frozenset(
 )
 FLAG_RESOLVERS = frozenset({Role.DISTRICT_REVIEWER, Role.COMMAND_CENTRE, Role.ADMIN})
 AUDIT_READERS = frozenset({Role.AUDITOR, Role.ADMIN})
+# Who reads the published policies (publishing itself: fangkong.policies.actions.PUBLISHERS).
+POLICY_READERS = frozenset({Role.COMMAND_CENTRE, Role.ADMIN, Role.DISTRICT_REVIEWER, Role.AUDITOR})
+# Who reads the counts of codes by district: city-wide roles all districts, district reviewers
+# their own.
+CODE_STATS_READERS = CITY_WIDE | {Role.DISTRICT_REVIEWER}
 
 
 def role_of(user) -> str | None:

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
-from fangkong.accounts.models import Role
-from fangkong.accounts.scoping import (
+from fangkong.accounts.scoping import (  # noqa: E402
     AUDIT_READERS,
     CITY_WIDE,
+    CODE_STATS_READERS,
     FLAG_RESOLVERS,
     INGEST_ROLES,
     PERSON_READERS,
+    POLICY_READERS,
     districts_of,
     role_of,
 )
 from fangkong.places.models import Division, Level
-
-# Who reads the published policies (publishing itself: fangkong.policies.actions.PUBLISHERS).
-POLICY_READERS = frozenset({Role.COMMAND_CENTRE, Role.ADMIN, Role.DISTRICT_REVIEWER, Role.AUDITOR})
-# Who reads the counts of codes by district: city-wide roles all districts, district reviewers
-# their own.
-CODE_STATS_READERS = CITY_WIDE | {Role.DISTRICT_REVIEWER}
 
 # (url name, label, who sees it: a set of roles or None for everyone signed in, the views that
 # count as being in that section)
