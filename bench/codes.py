@@ -463,45 +463,76 @@ def _sql_scope(code: str, digits: str | None, q: dict) -> str:
     return f"(({include}) AND NOT ({exclude}))"
 
 
-def duckdb_seed_sql(q: dict, now: int) -> str:
+def duckdb_seed_sql(q: dict, now: int, *, restricted: bool = False) -> str:
+    """The seed rule's yellow people in SQL. Plain: each condition over everyone, as the rule
+    reads. Restricted: the clear only looked for among people the trigger holds for (as the
+    kernel does), which halves DuckDB's time."""
     if q["fires_at"] > now:
         return "SELECT person FROM people WHERE FALSE"
-    return f"""
-WITH known_r AS (SELECT * FROM results WHERE r_recorded_at <= {now}),
-corrected AS (SELECT DISTINCT r_supersedes AS r_id FROM known_r WHERE r_supersedes >= 0),
-standing AS (
-    SELECT r_tube AS tube,
-           arg_max(r_result, {{'at': r_recorded_at, 'id': r_id}}) AS result,
-           arg_max(r_reported_at, {{'at': r_recorded_at, 'id': r_id}}) AS reported
-    FROM known_r ANTI JOIN corrected USING (r_id)
-    GROUP BY r_tube),
-known_s AS (
+    known_s = f"""known_s AS (
     SELECT s_person, s_tube, s_sampled_at FROM samplings
-    WHERE s_recorded_at <= {now} AND s_superseded_at > {now}),
+    WHERE s_recorded_at <= {now} AND s_superseded_at > {now})"""
+    present = f"""present AS (
+    SELECT p_person AS person FROM presences
+    WHERE p_recorded_at <= {now} AND p_start < {q["until"]} AND p_end >= {q["begin"]}
+      AND {_sql_scope("p_region", "p_region_digits", q)})"""
+    exempt = f"""exempt AS (
+    SELECT e_person AS person FROM exemptions
+    WHERE e_policy = '{q["policy"]}' AND e_approved_at <= {now} AND e_revoked_at > {now})"""
+    corrected = f"""corrected AS (
+    SELECT DISTINCT r_supersedes AS r_id FROM results
+    WHERE r_recorded_at <= {now} AND r_supersedes >= 0)"""
+    standing = """standing AS (
+    SELECT r_tube AS tube,
+           arg_max(r_result, {'at': r_recorded_at, 'id': r_id}) AS result,
+           arg_max(r_reported_at, {'at': r_recorded_at, 'id': r_id}) AS reported
+    FROM known_r ANTI JOIN corrected USING (r_id)
+    GROUP BY r_tube)"""
+    in_population = (
+        f"registered_at <= {now} "
+        f"AND ({_sql_scope('community', None, q)} OR person IN (SELECT person FROM present))"
+    )
+    if not restricted:
+        return f"""
+WITH {known_s}, {present}, {exempt}, {corrected},
+known_r AS (SELECT * FROM results WHERE r_recorded_at <= {now}),
+{standing},
 sampled AS (
     SELECT DISTINCT s_person AS person FROM known_s
     WHERE s_sampled_at >= {q["begin"]} AND s_sampled_at < {q["until"]}),
 cleared AS (
     SELECT DISTINCT s_person AS person FROM known_s JOIN standing ON standing.tube = s_tube
-    WHERE s_sampled_at >= {q["after"]} AND standing.result = 0 AND standing.reported <= {now}),
-present AS (
-    SELECT DISTINCT p_person AS person FROM presences
-    WHERE p_recorded_at <= {now} AND p_start < {q["until"]} AND p_end >= {q["begin"]}
-      AND {_sql_scope("p_region", "p_region_digits", q)}),
-exempt AS (
-    SELECT DISTINCT e_person AS person FROM exemptions
-    WHERE e_policy = '{q["policy"]}' AND e_approved_at <= {now} AND e_revoked_at > {now})
+    WHERE s_sampled_at >= {q["after"]} AND standing.result = 0 AND standing.reported <= {now})
 SELECT person FROM people
-WHERE registered_at <= {now}
-  AND ({_sql_scope("community", None, q)} OR person IN (SELECT person FROM present))
+WHERE {in_population}
   AND person NOT IN (SELECT person FROM sampled)
   AND person NOT IN (SELECT person FROM cleared)
   AND person NOT IN (SELECT person FROM exempt)
 """
+    return f"""
+WITH {known_s}, {present}, {exempt}, {corrected},
+candidates AS (
+    SELECT person FROM people
+    WHERE {in_population}
+      AND NOT EXISTS (SELECT 1 FROM known_s WHERE s_person = person
+                      AND s_sampled_at >= {q["begin"]} AND s_sampled_at < {q["until"]})),
+later AS (
+    SELECT s_person, s_tube FROM known_s SEMI JOIN candidates ON candidates.person = s_person
+    WHERE s_sampled_at >= {q["after"]}),
+known_r AS (
+    SELECT * FROM results
+    WHERE r_recorded_at <= {now} AND r_tube IN (SELECT s_tube FROM later)),
+{standing},
+cleared AS (
+    SELECT s_person AS person FROM later JOIN standing ON standing.tube = s_tube
+    WHERE standing.result = 0 AND standing.reported <= {now})
+SELECT person FROM candidates
+WHERE person NOT IN (SELECT person FROM cleared) AND person NOT IN (SELECT person FROM exempt)
+"""
 
 
-def polars_seed(frames: dict, q: dict, now: int):
-    """The seed rule's yellow people as a Polars lazy query."""
+def polars_seed(frames: dict, q: dict, now: int, *, restricted: bool = False):
+    """The seed rule's yellow people as a Polars lazy query (plain or restricted, as in SQL)."""
     import polars as pl
 
     def scope(code: str, digits: str | None) -> pl.Expr:
@@ -529,29 +560,10 @@ def polars_seed(frames: dict, q: dict, now: int):
         .select(pl.col("r_supersedes").alias("r_id"))
         .unique()
     )
-    standing = (
-        known_r.join(corrected, on="r_id", how="anti")
-        .group_by("r_tube")
-        .agg(
-            pl.col("r_result").sort_by(["r_recorded_at", "r_id"]).last(),
-            pl.col("r_reported_at").sort_by(["r_recorded_at", "r_id"]).last(),
-        )
-    )
     known_s = s.filter((pl.col("s_recorded_at") <= now) & (pl.col("s_superseded_at") > now))
-    sampled = (
-        known_s.filter(
-            (pl.col("s_sampled_at") >= q["begin"]) & (pl.col("s_sampled_at") < q["until"])
-        )
-        .select(pl.col("s_person").alias("person"))
-        .unique()
-    )
-    cleared = (
-        known_s.filter(pl.col("s_sampled_at") >= q["after"])
-        .join(standing, left_on="s_tube", right_on="r_tube")
-        .filter((pl.col("r_result") == 0) & (pl.col("r_reported_at") <= now))
-        .select(pl.col("s_person").alias("person"))
-        .unique()
-    )
+    sampled = known_s.filter(
+        (pl.col("s_sampled_at") >= q["begin"]) & (pl.col("s_sampled_at") < q["until"])
+    ).select(pl.col("s_person").alias("person"))
     present = (
         frames["presences"]
         .filter(
@@ -573,12 +585,36 @@ def polars_seed(frames: dict, q: dict, now: int):
         .select(pl.col("e_person").alias("person"))
         .unique()
     )
-    return (
+    population = (
         people.filter(pl.col("registered_at") <= now)
         .join(present, on="person", how="left")
         .filter(scope("community", None) | pl.col("present").fill_null(False))
-        .join(sampled, on="person", how="anti")
-        .join(cleared, on="person", how="anti")
+    )
+    later = known_s.filter(pl.col("s_sampled_at") >= q["after"])
+    if restricted:
+        population = population.join(sampled, on="person", how="anti").select("person")
+        later = later.join(population, left_on="s_person", right_on="person", how="semi")
+        known_r = known_r.join(
+            later.select(pl.col("s_tube").alias("r_tube")).unique(), on="r_tube", how="semi"
+        )
+    else:
+        population = population.join(sampled.unique(), on="person", how="anti")
+    standing = (
+        known_r.join(corrected, on="r_id", how="anti")
+        .group_by("r_tube")
+        .agg(
+            pl.col("r_result").sort_by(["r_recorded_at", "r_id"]).last(),
+            pl.col("r_reported_at").sort_by(["r_recorded_at", "r_id"]).last(),
+        )
+    )
+    cleared = (
+        later.join(standing, left_on="s_tube", right_on="r_tube")
+        .filter((pl.col("r_result") == 0) & (pl.col("r_reported_at") <= now))
+        .select(pl.col("s_person").alias("person"))
+        .unique()
+    )
+    return (
+        population.join(cleared, on="person", how="anti")
         .join(exempt, on="person", how="anti")
         .select("person")
     )
@@ -817,16 +853,28 @@ def child_duckdb(args) -> dict:
     for name, table in _frames_arrays(folder).items():
         con.register(name, pa.table(table))
     register_s = time.perf_counter() - tick
-    sql = duckdb_seed_sql(q, _us(WHEN))
-    times, people = _timed(
-        lambda: con.execute(sql).fetchnumpy()["person"].astype(np.int64), args.repeat
-    )
-    return {
+    out = {
         "threads": con.execute("SELECT current_setting('threads')").fetchone()[0],
         "version": duckdb.__version__,
         "register_s": register_s,
-        "seed_s": times,
-        **_compare(folder, people),
+    }
+    for variant in ("plain", "restricted"):
+        sql = duckdb_seed_sql(q, _us(WHEN), restricted=variant == "restricted")
+        times, people = _timed(
+            lambda sql=sql: con.execute(sql).fetchnumpy()["person"].astype(np.int64), args.repeat
+        )
+        out[variant] = {"seed_s": times, **_compare(folder, people)}
+    return _best(out)
+
+
+def _best(out: dict) -> dict:
+    """The faster variant's figures at the top level; both kept."""
+    best = min(("plain", "restricted"), key=lambda v: _median(out[v]["seed_s"]))
+    return {
+        **out,
+        "variant": best,
+        **out[best],
+        "equal": out["plain"]["equal"] and out["restricted"]["equal"],
         "peak_gb": _peak_gb(),
     }
 
@@ -840,18 +888,14 @@ def child_polars(args) -> dict:
     tick = time.perf_counter()
     frames = {name: pl.DataFrame(table).lazy() for name, table in _frames_arrays(folder).items()}
     frame_s = time.perf_counter() - tick
-    query = polars_seed(frames, q, _us(WHEN))
-    times, people = _timed(
-        lambda: query.collect()["person"].to_numpy().astype(np.int64), args.repeat
-    )
-    return {
-        "threads": pl.thread_pool_size(),
-        "version": pl.__version__,
-        "frame_s": frame_s,
-        "seed_s": times,
-        **_compare(folder, people),
-        "peak_gb": _peak_gb(),
-    }
+    out = {"threads": pl.thread_pool_size(), "version": pl.__version__, "frame_s": frame_s}
+    for variant in ("plain", "restricted"):
+        query = polars_seed(frames, q, _us(WHEN), restricted=variant == "restricted")
+        times, people = _timed(
+            lambda query=query: query.collect()["person"].to_numpy().astype(np.int64), args.repeat
+        )
+        out[variant] = {"seed_s": times, **_compare(folder, people)}
+    return _best(out)
 
 
 # -- children: the database, end to end ----------------------------------------------------------
@@ -1269,11 +1313,16 @@ def part_kernel(args, out: dict) -> None:
             out[name] = result
             ratio = _median(result["seed_s"]) / _median(kernel["seed_s"])
             out[f"ratio_{name}"] = ratio
+            for variant in ("plain", "restricted"):
+                v = result[variant]
+                print(
+                    f"{name} {result['version']} ({result['threads']} threads), seed rule, "
+                    f"{variant}: {_fmt(v['seed_s'])}; equal to the kernel: {v['equal']} "
+                    f"({v['differ']} differ)"
+                )
             print(
-                f"{name} {result['version']} ({result['threads']} threads), seed rule: "
-                f"{_fmt(result['seed_s'])}; equal to the kernel: {result['equal']} "
-                f"({result['differ']} differ); kernel {ratio:.1f}× faster; peak "
-                f"{result['peak_gb']:.2f} GiB"
+                f"   best {name} ({result['variant']}) / kernel: {ratio:.1f}× "
+                f"(peak {result['peak_gb']:.2f} GiB)"
             )
             if name == "duckdb":
                 met = ratio >= TARGETS["kernel_vs_duckdb"]
@@ -1372,13 +1421,55 @@ def part_db(args, vendor: str, out: dict) -> None:
             f"{TARGETS['incremental_p99_ms']} ms: "
             f"{'met' if s['incremental_p99_ms'] <= TARGETS['incremental_p99_ms'] else 'NOT met'}"
         )
-        phases = runs[0]["incremental"]["median_phases_ms"]
-        print("  median per call: " + ", ".join(f"{k} {v:.1f} ms" for k, v in phases.items()))
+        _print_breakdown(runs)
     finally:
         if not args.keep:
             shutil.rmtree(base_dir, ignore_errors=True)
             if vendor != "sqlite":
                 _pg_admin(args.pg_url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
+
+
+def _print_breakdown(runs: list[dict]) -> None:
+    """Where the publish and the incremental calls spent their time (medians over runs)."""
+    phases = defaultdict(list)
+    for run in runs:
+        for k, v in run["publish"]["phases"].items():
+            phases[k].append(v)
+    p = {k: _median(v) for k, v in phases.items()}
+    sub = ("codes: write: read stored codes", "codes: write: upsert person codes")
+    sub += ("codes: write: insert changes",)
+    python = p.get("codes: write", 0) - sum(p.get(k, 0) for k in sub)
+    print(
+        "  publish, load by table: "
+        + _parts({k.split()[-1]: v for k, v in p.items() if k.startswith("codes: load ")})
+    )
+    print(
+        "  publish, write: "
+        + _parts({k.split(": ")[-1]: p.get(k, 0) for k in sub})
+        + f", Python (reasons, model objects) {python:.2f}"
+    )
+    sql = defaultdict(list)
+    for run in runs:
+        for k, v in run["publish"]["sql"].items():
+            sql[k].append(v)
+    top = sorted(((k, _median(v)) for k, v in sql.items()), key=lambda kv: -kv[1])[:4]
+    print("  publish, slowest SQL: " + _parts(dict(top)))
+    inc = defaultdict(list)
+    statements = defaultdict(list)
+    for run in runs:
+        for k, v in run["incremental"]["median_phases_ms"].items():
+            inc[k].append(v)
+        for k, v in run["incremental"]["median_sql_ms"].items():
+            statements[k].append(v)
+    m = {k: _median(v) for k, v in inc.items()}
+    print(
+        "  incremental, median ms per call: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in sorted(m.items()) if v >= 0.05)
+    )
+    top = sorted(((k, _median(v)) for k, v in statements.items()), key=lambda kv: -kv[1])[:8]
+    print("  incremental, slowest SQL (median ms): " + ", ".join(f"{k} {v:.1f}" for k, v in top))
+    count = _median([run["incremental"]["median_statements"] for run in runs])
+    print(f"  incremental, SQL statements per call: {count:.0f}")
 
 
 CHILDREN = {

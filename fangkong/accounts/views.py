@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
-from fangkong.accounts.scoping import (  # noqa: E402
+from fangkong.accounts.scoping import (
     AUDIT_READERS,
     CITY_WIDE,
     CODE_STATS_READERS,
