@@ -199,7 +199,10 @@ def build_demo(
 
     `now` is the moment the data is loaded: facts after it (a result reported later, a
     designation not made yet) are left out, so `now=2022-04-21 16:37+08:00` gives the city as
-    the press conference saw it. Default: the current time, i.e. everything.
+    the press conference saw it. Default: the current time, i.e. everything. Ingestion refuses
+    any time more than a day after `now`, a designation's planned end included, so a designation
+    still running at `now` is loaded without an end; loading the same city again with a `now`
+    past that end then flags it for review instead of adding it silently.
     """
     from django.utils import timezone
 

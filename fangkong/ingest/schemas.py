@@ -15,6 +15,8 @@ class Column:
     max_length: int = 200
     choices: dict[str, str] = field(default_factory=dict)  # accepted spelling -> stored value
     code_lengths: tuple[int, ...] = ()
+    # A planned time (a designation's end) may lie in the future; observed ones may not.
+    planned: bool = False
 
 
 CORRECTION = Column("correction_reason", "text", required=False, aliases=("更正原因",))
@@ -60,7 +62,9 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         ID_NUMBER,
         Column("kind", "choice", aliases=("类别", "判定类别"), choices=DESIGNATION_KINDS),
         Column("start_at", "timestamp", aliases=("起始时间", "判定时间")),
-        Column("end_at", "timestamp", required=False, aliases=("截止时间", "解除时间")),
+        Column(
+            "end_at", "timestamp", required=False, aliases=("截止时间", "解除时间"), planned=True
+        ),
         Column("designated_by", "text", aliases=("判定单位",), max_length=64),
         CORRECTION,
     ),

@@ -251,3 +251,20 @@ def test_every_column_of_every_kind_is_documented():
             assert f"| {column.name}" in section, (kind, column.name)
             for alias in column.aliases:
                 assert alias in section, (kind, alias)
+
+
+def test_a_designation_may_end_in_the_future_but_may_not_start_there(city):
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime(2022, 4, 21, 12, tzinfo=timezone(timedelta(hours=8)))
+    row = {
+        "id_number": city.nanguan[0],
+        "kind": "密接",
+        "start_at": "2022-04-21T10:00:00+08:00",
+        "end_at": "2022-05-05T10:00:00+08:00",
+        "designated_by": "南关区疾病预防控制中心",
+    }
+    assert do_ingest("designations", rows=[row], now=now).inserted == 1
+    later = {**row, "start_at": "2022-05-01T10:00:00+08:00"}
+    report = do_ingest("designations", rows=[later], now=now)
+    assert report.rejected == 1 and report.errors[0]["field"] == "start_at"
