@@ -178,6 +178,11 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
         4,
     )
     exemptions_rows = _exemptions(person_ids)
+    # Tubes get dense numbers: the kernel sizes its per-tube arrays by the largest number, and
+    # database ids grow with every tube ever made.
+    tube_ids = np.unique(np.concatenate([samplings[:, 2], results[:, 1]]))
+    samplings[:, 2] = np.searchsorted(tube_ids, samplings[:, 2])
+    results[:, 1] = np.searchsorted(tube_ids, results[:, 1])
     columns = Columns(
         community=people[:, 1].copy(),
         registered_at=people[:, 2].copy(),

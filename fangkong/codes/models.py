@@ -4,7 +4,17 @@ Only people whose code was ever computed non-green have a row: a person without 
 Code changes are the audit trail, the person's history and the input of statistics.
 """
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+
+
+class ReadableJSONEncoder(DjangoJSONEncoder):
+    """Chinese stays Chinese in stored JSON: readable in the database, and no `\\uXXXX` escapes
+    for the PostgreSQL driver to process row by row in bulk writes."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
 
 
 class Colour(models.TextChoices):
@@ -21,7 +31,7 @@ class PersonCode(models.Model):
     county_code = models.CharField(max_length=6)
     # [{policy, version, colour, title, message, since}] — the full explanation (triggering
     # facts, how to clear) is computed on demand by the per-person evaluator.
-    reasons = models.JSONField(default=list)
+    reasons = models.JSONField(default=list, encoder=ReadableJSONEncoder)
     # Identifies the set of policy versions behind the code, so a recompute can tell a changed
     # explanation from an unchanged one without reading every stored reason.
     signature = models.BigIntegerField(default=0)
@@ -50,7 +60,7 @@ class CodeChange(models.Model):
     at = models.DateTimeField("时间")
     old_colour = models.CharField(max_length=6, choices=Colour.choices)
     new_colour = models.CharField(max_length=6, choices=Colour.choices)
-    reasons = models.JSONField(default=list)
+    reasons = models.JSONField(default=list, encoder=ReadableJSONEncoder)
     cause = models.CharField("原因", max_length=12, choices=Cause.choices)
     cause_detail = models.CharField(max_length=200, blank=True)
     county_code = models.CharField(max_length=6)
