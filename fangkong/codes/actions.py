@@ -167,5 +167,28 @@ def _upsert_codes(rows: list[tuple], now: datetime) -> None:
         "evaluated_at = excluded.evaluated_at, county_code = excluded.county_code"
     )
     with connection.cursor() as cursor:
+        if pg:
+            # COPY into a staging table, then one upsert: row-by-row statements cost 100 µs each.
+            cursor.execute("DROP TABLE IF EXISTS stg_codes")
+            cursor.execute(
+                "CREATE TEMP TABLE stg_codes (person_id bigint, colour text, county_code text, "
+                "reasons jsonb, signature bigint)"
+            )
+            with cursor.cursor.copy(
+                "COPY stg_codes (person_id, colour, county_code, reasons, signature) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                "INSERT INTO codes_personcode (person_id, colour, county_code, reasons, signature,"
+                " since, evaluated_at) SELECT person_id, colour, county_code, reasons, signature,"
+                " %s, %s FROM stg_codes ON CONFLICT (person_id) DO UPDATE SET "
+                "colour = excluded.colour, reasons = excluded.reasons, "
+                "signature = excluded.signature, since = excluded.since, "
+                "evaluated_at = excluded.evaluated_at, county_code = excluded.county_code",
+                [at, at],
+            )
+            cursor.execute("DROP TABLE stg_codes")
+            return
         for start in range(0, len(rows), 10_000):
             cursor.executemany(sql, [(*row, at, at) for row in rows[start : start + 10_000]])

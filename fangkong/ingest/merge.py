@@ -341,10 +341,13 @@ class Merger:
                     ["code"],
                     pa.table({"code": pa.array(sorted(self.scope), pa.string())}),
                 )
-            if self.pg:
+            # Statistics matter for big stages (join order); for a few rows from the API they
+            # cost more than the whole merge.
+            analyse = self.pg and good.num_rows > 10_000
+            if analyse:
                 cur.execute("ANALYZE stg")
             cur.execute(f"CREATE TEMP TABLE res AS {self._resolve_sql()}")
-            if self.pg:
+            if analyse:
                 cur.execute("ANALYZE res")
             self._check(cur)
             if spec.kind == "samplings":
