@@ -165,3 +165,18 @@ def test_stats_by_district_count_colours_as_of_a_time(published_city):
     assert (rows["220104"]["yellow"], rows["220184"]["yellow"]) == (5, 0)
     before = {r["code"]: r for r in stats_by_county(datetime(2022, 4, 22, tzinfo=BJ))}
     assert before["220102"]["yellow"] == 0
+
+
+def test_a_publish_changing_many_codes_writes_them_all_in_bulk(db):
+    from fangkong.ingest.tests.support import REGISTERED, resident_rows
+
+    rows = resident_rows("220103", "220103", 750, 200) + resident_rows("220105", "220105", 750, 200)
+    assert do_ingest("residents", rows=rows, now=REGISTERED).inserted == 1500
+    _, outcome = do_publish(
+        source("cc-2022-0420-untested"), user=None, now=datetime(2022, 4, 23, tzinfo=BJ)
+    )
+    assert outcome.changed == 1500
+    assert PersonCode.objects.filter(colour="yellow").count() == 1500
+    change = CodeChange.objects.filter(new_colour="yellow").first()
+    assert CodeChange.objects.count() == 1500
+    assert "吉祥码被赋黄码" in change.reasons[0]["message"]
