@@ -18,23 +18,16 @@ from fangkong.engine.evaluate import (
     ZoneFact,
     evaluate,
 )
-from fangkong.engine.testing_state import ResultFact, SamplingFact
 from fangkong.people.models import Designation, Person, Presence
 from fangkong.places.models import CommunityZone
 from fangkong.places.queries import counties
 from fangkong.policies.queries import published_policies
-from fangkong.testing.models import LabResult, Sampling
+from fangkong.testing.queries import load_testing_facts
 
 
 def person_facts(person: Person) -> PersonFacts:
     """Everything the engine may use about one person, as engine facts."""
-    samplings = list(Sampling.objects.filter(person=person).select_related("tube"))
-    ids = [s.id for s in samplings]
-    corrected = dict(
-        Sampling.objects.filter(supersedes_id__in=ids).values_list("supersedes_id", "recorded_at")
-    )
-    tubes = {s.tube_id for s in samplings}
-    results = LabResult.objects.filter(tube_id__in=tubes).select_related("tube")
+    testing = load_testing_facts(person.pk)
     designations = list(Designation.objects.filter(person=person))
     replaced = dict(
         Designation.objects.filter(supersedes__person=person).values_list(
@@ -45,24 +38,8 @@ def person_facts(person: Person) -> PersonFacts:
         person=person.pk,
         community_code=person.community_id,
         registered_at=person.recorded_at,
-        samplings=tuple(
-            SamplingFact(
-                s.id,
-                s.tube.barcode,
-                s.tube.capacity,
-                s.sampled_at,
-                s.recorded_at,
-                None,
-                corrected.get(s.id),
-            )
-            for s in samplings
-        ),
-        results=tuple(
-            ResultFact(
-                r.id, r.tube.barcode, r.result, r.lab, r.reported_at, r.recorded_at, r.supersedes_id
-            )
-            for r in results
-        ),
+        samplings=testing.sampling_facts,
+        results=testing.result_facts,
         presences=tuple(
             PresenceFact(p.region_code, p.start_at, p.end_at, p.recorded_at)
             for p in Presence.objects.filter(person=person)

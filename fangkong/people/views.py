@@ -28,15 +28,13 @@ from fangkong.engine.id_numbers import mask, mask_phone, normalise_id_number
 from fangkong.engine.policies import COLOUR_LABELS
 from fangkong.engine.testing_state import (
     NONE,
-    ResultFact,
-    SamplingFact,
     derive_testing_state,
     effective_results,
 )
 from fangkong.people.models import Designation, Person, Presence
 from fangkong.places.models import CommunityZone, Division, Level
 from fangkong.policies.queries import published_policies
-from fangkong.testing.models import LabResult, Sampling
+from fangkong.testing.queries import load_testing_facts
 
 ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
@@ -126,50 +124,11 @@ def _superseded_at(model):
 def testing_history(subject: Person, now):
     """The person's samplings (corrected ones too, marked), each with its tube's effective
     result, the testing state the engine derives from them, and the engine facts behind it."""
-    # A correction names the sampling it replaces: its id and when it was recorded, read in the
-    # same query (at most one correction per sampling).
-    corrections = Sampling.objects.filter(supersedes_id=OuterRef("pk"))
-    samplings = list(
-        Sampling.objects.filter(person=subject)
-        .select_related("site", "tube")
-        .annotate(
-            correction_id=Subquery(corrections.values("id")[:1]),
-            corrected_at=Subquery(corrections.values("recorded_at")[:1]),
-        )
-        .order_by("-sampled_at", "-id")
-    )
-    results = list(
-        LabResult.objects.filter(tube_id__in=sorted({s.tube_id for s in samplings}))
-        .select_related("tube")
-        .order_by("id")
-    )
-    result_facts = [
-        ResultFact(
-            id=r.id,
-            tube=r.tube.barcode,
-            result=r.result,
-            lab=r.lab,
-            reported_at=r.reported_at,
-            recorded_at=r.recorded_at,
-            supersedes=r.supersedes_id,
-        )
-        for r in results
-    ]
-    sampling_facts = []
+    facts = load_testing_facts(subject.pk)
+    samplings, results = facts.samplings, facts.results
+    sampling_facts, result_facts = facts.sampling_facts, facts.result_facts
     for s in samplings:
-        correction_id, corrected_at = s.correction_id, s.corrected_at
-        s.is_superseded = correction_id is not None
-        sampling_facts.append(
-            SamplingFact(
-                id=s.id,
-                tube=s.tube.barcode,
-                pool_size=s.tube.capacity,
-                sampled_at=s.sampled_at,
-                recorded_at=s.recorded_at,
-                superseded_by=correction_id,
-                superseded_at=corrected_at,
-            )
-        )
+        s.is_superseded = s.correction_id is not None
     state = derive_testing_state(sampling_facts, result_facts, now)
     standing = {r.id: r for r in results}
     by_tube = {

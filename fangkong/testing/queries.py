@@ -1,9 +1,15 @@
-"""Reading a person's testing facts and deriving their state (see engine.testing_state)."""
+"""Reading a person's testing facts and deriving their state (see engine.testing_state).
+
+`load_testing_facts` is the one reader of a person's samplings and their tubes' results: the
+person page, the code explanation and the testing state all use it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from fangkong.engine.testing_state import (
@@ -15,44 +21,64 @@ from fangkong.engine.testing_state import (
 from fangkong.testing.models import LabResult, Sampling
 
 
-def person_testing_state(person_id: int, now: datetime | None = None) -> PersonTestState:
-    """The person's samplings, their tubes' standing results, and the pooled-tube state, as the
-    system knew them at `now` (default: the present)."""
-    now = now or timezone.now()
-    rows = list(Sampling.objects.filter(person_id=person_id).select_related("tube"))
-    # A correction names the sampling it replaces; find those of this person's samplings.
-    corrections = {
-        c["supersedes_id"]: (c["id"], c["recorded_at"])
-        for c in Sampling.objects.filter(supersedes_id__in=[s.id for s in rows]).values(
-            "id", "supersedes_id", "recorded_at"
+@dataclass
+class TestingFacts:
+    samplings: list[Sampling]  # newest first, with site and tube; `correction_id`/`corrected_at`
+    results: list[LabResult]  # every result of those tubes, oldest first
+    sampling_facts: tuple[SamplingFact, ...]
+    result_facts: tuple[ResultFact, ...]
+
+
+def load_testing_facts(person_id: int) -> TestingFacts:
+    """Two queries: the samplings (each with the correction that replaced it, if any, read in
+    the same query) and the results of their tubes."""
+    corrections = Sampling.objects.filter(supersedes_id=OuterRef("pk"))
+    samplings = list(
+        Sampling.objects.filter(person_id=person_id)
+        .select_related("site", "tube")
+        .annotate(
+            correction_id=Subquery(corrections.values("id")[:1]),
+            corrected_at=Subquery(corrections.values("recorded_at")[:1]),
         )
-    }
-    samplings = []
-    for s in rows:
-        correction_id, corrected_at = corrections.get(s.id, (None, None))
-        samplings.append(
+        .order_by("-sampled_at", "-id")
+    )
+    results = list(
+        LabResult.objects.filter(tube_id__in=sorted({s.tube_id for s in samplings}))
+        .select_related("tube")
+        .order_by("id")
+    )
+    return TestingFacts(
+        samplings,
+        results,
+        tuple(
             SamplingFact(
                 id=s.id,
                 tube=s.tube.barcode,
                 pool_size=s.tube.capacity,
                 sampled_at=s.sampled_at,
                 recorded_at=s.recorded_at,
-                superseded_by=correction_id,
-                superseded_at=corrected_at,
+                superseded_by=s.correction_id,
+                superseded_at=s.corrected_at,
             )
-        )
-    results = [
-        ResultFact(
-            id=r.id,
-            tube=r.tube.barcode,
-            result=r.result,
-            lab=r.lab,
-            reported_at=r.reported_at,
-            recorded_at=r.recorded_at,
-            supersedes=r.supersedes_id,
-        )
-        for r in LabResult.objects.filter(tube_id__in={s.tube_id for s in rows}).select_related(
-            "tube"
-        )
-    ]
-    return derive_testing_state(samplings, results, now)
+            for s in samplings
+        ),
+        tuple(
+            ResultFact(
+                id=r.id,
+                tube=r.tube.barcode,
+                result=r.result,
+                lab=r.lab,
+                reported_at=r.reported_at,
+                recorded_at=r.recorded_at,
+                supersedes=r.supersedes_id,
+            )
+            for r in results
+        ),
+    )
+
+
+def person_testing_state(person_id: int, now: datetime | None = None) -> PersonTestState:
+    """The person's samplings, their tubes' standing results, and the pooled-tube state, as the
+    system knew them at `now` (default: the present)."""
+    facts = load_testing_facts(person_id)
+    return derive_testing_state(facts.sampling_facts, facts.result_facts, now or timezone.now())
