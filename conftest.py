@@ -12,6 +12,25 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_divisions()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _signing_keys_in_a_temporary_directory(tmp_path_factory):
+    """Tests sign with keys of their own, never the developer's (settings.KEY_DIR)."""
+    from django.conf import settings
+
+    settings.KEY_DIR = tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_caches():
+    """Each test starts with no cached keys or checkpoints: keys and rows differ per test."""
+    from fangkong.checkpoints import access
+    from fangkong.signing import keys
+
+    keys.clear_cache()
+    access.clear_cache()
+    yield
+
+
 @pytest.fixture
 def city(db):
     from fangkong.ingest.tests.support import build_city

@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI
 
+from fangkong.checkpoints.api import router as checkpoints_router
 from fangkong.ingest.api import router as ingest_router
 
 api = NinjaAPI(
@@ -12,3 +13,4 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/ingest", ingest_router)
+api.add_router("/", checkpoints_router)

@@ -26,6 +26,14 @@ def env_secret(name: str, default: str) -> str:
 
 DATA_DIR = Path(os.environ.get("FANGKONG_DATA_DIR", PROJECT_DIR / "var"))
 DEBUG = env_bool("FANGKONG_DEBUG", False)
+# Private signing keys and the pseudonym key live here, never in the repository.
+KEY_DIR = Path(os.environ.get("FANGKONG_KEY_DIR", DATA_DIR / "keys"))
+# How long a QR code stays valid: short, so a screenshot goes stale (DESIGN §5).
+CODE_TOKEN_TTL_SECONDS = int(os.environ.get("FANGKONG_CODE_TTL_SECONDS", "180"))
+# Text messages go through this class (fangkong.residents.sms); the outbox page shows what the
+# demo "sent" and exists only where FANGKONG_DEV_OUTBOX is on (make demo turns it on).
+SMS_SENDER = os.environ.get("FANGKONG_SMS_SENDER", "fangkong.residents.sms.OutboxSender")
+DEV_OUTBOX = env_bool("FANGKONG_DEV_OUTBOX", DEBUG)
 SECRET_KEY = env_secret("FANGKONG_SECRET_KEY", "insecure-local-development-key-change-me")
 ALLOWED_HOSTS = os.environ.get("FANGKONG_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [
@@ -48,6 +56,11 @@ INSTALLED_APPS = [
     "fangkong.ingest",
     "fangkong.policies",
     "fangkong.codes",
+    "fangkong.signing",
+    "fangkong.zones",
+    "fangkong.exits",
+    "fangkong.checkpoints",
+    "fangkong.residents",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,10 @@ urlpatterns = [
     path("audit/", include("fangkong.audit.urls")),
     path("policies/", include("fangkong.policies.urls")),
     path("codes/", include("fangkong.codes.urls")),
+    path("checkpoints/", include("fangkong.checkpoints.urls")),
+    path("zones/", include("fangkong.zones.urls")),
+    path("r/exit/", include("fangkong.exits.urls")),
+    path("r/", include("fangkong.residents.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

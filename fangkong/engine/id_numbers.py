@@ -192,3 +192,12 @@ def mask_phone(phone: str) -> str:
     if len(value) < 8:
         return "*" * len(value)
     return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}"
+
+
+def mask_name(name: str) -> str:
+    """张三 → *三, 欧阳娜娜 → **娜娜: only the last character(s) of the given name are shown."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*"
+    keep = 1 if len(name) <= 3 else 2
+    return "*" * (len(name) - keep) + name[-keep:]

@@ -101,3 +101,23 @@ class LabResult(Fact):
             ),
             superseding_once("result_corrected_once"),
         ]
+
+
+class AntigenTest(models.Model):
+    """An antigen self-test (抗原自测) the resident reported on their page. Factory gates ask
+    for a negative one the same day; a positive one is reported on, never hidden."""
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    result = models.CharField("结果", max_length=8, choices=Outcome.choices[:2])
+    tested_at = models.DateTimeField("检测时间")
+    recorded_at = models.DateTimeField("上报时间")
+
+    class Meta:
+        verbose_name = "抗原自测"
+        verbose_name_plural = "抗原自测"
+        indexes = [models.Index(fields=["person", "tested_at"], name="antigen_person_time")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.get_result_display()} {self.tested_at:%Y-%m-%d %H:%M}"

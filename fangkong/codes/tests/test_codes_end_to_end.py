@@ -1,61 +1,22 @@
 """The seed rule end to end: publish, turn yellow, test negative, turn green, with history."""
 
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime
 
 import pytest
 
 from fangkong.codes.models import CodeChange, PersonCode
 from fangkong.ingest.actions import do_ingest
+from fangkong.ingest.tests.support import BJ, report_result, sample
+from fangkong.ingest.tests.support import policy_source as source
 from fangkong.people.models import Person
 from fangkong.policies.actions import do_publish, preview
 
 pytestmark = pytest.mark.django_db
-BJ = timezone(timedelta(hours=8))
-FIXTURES = Path(__file__).resolve().parents[2] / "policies" / "fixtures"
-
-
-def source(name):
-    return (FIXTURES / f"{name}.toml").read_text()
 
 
 def colour(id_number):
     code = PersonCode.objects.filter(person__id_number=id_number).first()
     return code.colour if code else "green"
-
-
-def sample(ids, tube, pool, when):
-    report = do_ingest(
-        "samplings",
-        rows=[
-            {
-                "id_number": i,
-                "tube": tube,
-                "pool_size": pool,
-                "site_code": "S-NG-1",
-                "sampled_at": when.isoformat(),
-            }
-            for i in ids
-        ],
-        now=when + timedelta(minutes=5),
-    )
-    assert report.inserted == len(ids), report.errors
-    return report
-
-
-def report_result(tube, outcome, when):
-    return do_ingest(
-        "results",
-        rows=[
-            {
-                "tube": tube,
-                "result": outcome,
-                "lab": "长春金域医学检验所",
-                "reported_at": when.isoformat(),
-            }
-        ],
-        now=when + timedelta(minutes=1),
-    )
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 from fangkong.engine.id_numbers import make_id_number
 from fangkong.ingest.actions import do_ingest
@@ -59,3 +60,46 @@ def write_csv(path, header: list[str], rows: list[list[str]], encoding="utf-8") 
     lines = [",".join(header)] + [",".join(r) for r in rows]
     path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
     return str(path)
+
+
+BJ = timezone(timedelta(hours=8))
+POLICY_FIXTURES = Path(__file__).resolve().parents[2] / "policies" / "fixtures"
+
+
+def policy_source(name: str) -> str:
+    return (POLICY_FIXTURES / f"{name}.toml").read_text()
+
+
+def sample(ids, tube, pool, when, site="S-NG-1"):
+    """These people sampled into one tube at `when` (recorded five minutes later)."""
+    report = do_ingest(
+        "samplings",
+        rows=[
+            {
+                "id_number": i,
+                "tube": tube,
+                "pool_size": pool,
+                "site_code": site,
+                "sampled_at": when.isoformat(),
+            }
+            for i in ids
+        ],
+        now=when + timedelta(minutes=5),
+    )
+    assert report.inserted == len(ids), report.errors
+    return report
+
+
+def report_result(tube, outcome, when):
+    return do_ingest(
+        "results",
+        rows=[
+            {
+                "tube": tube,
+                "result": outcome,
+                "lab": "长春金域医学检验所",
+                "reported_at": when.isoformat(),
+            }
+        ],
+        now=when + timedelta(minutes=1),
+    )

@@ -1,0 +1,289 @@
+"""Verifying a code at a checkpoint and keeping the gate log (一人一档).
+
+A scan is recorded exactly once, keyed by the scan id the device chose: a retried request or an
+offline queue uploaded twice finds its record already there and changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.utils.dateparse import parse_datetime
+
+from fangkong.audit.actions import record
+from fangkong.checkpoints.models import Checkpoint, CheckpointType, GateScan, Mode, Outcome
+from fangkong.codes.tokens import live_colour
+from fangkong.engine import tokens
+from fangkong.engine.gate_rules import Decision, Requirements, check_code
+from fangkong.signing import keys
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+# Offline records older than this are refused: a device that was offline a week has a problem
+# a person should look at, and its key set is stale anyway.
+OLDEST_OFFLINE_SCAN = timedelta(days=7)
+FUTURE_LEEWAY = timedelta(minutes=5)
+MAX_REASONS, MAX_REASON_LENGTH = 10, 200
+UNKNOWN_HOLDER = "无法识别持码人"
+
+
+@dataclass
+class Verdict:
+    outcome: str
+    reasons: list[str]
+    scan_id: str
+    recorded: bool
+    kind: str = ""
+    colour: str = ""
+    name: str = ""
+    id_number: str = ""
+    mode: str = Mode.ONLINE
+    sampling: str = ""
+
+
+@dataclass
+class UploadReport:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[dict] = field(default_factory=list)
+
+
+def requirements_of(checkpoint: Checkpoint) -> Requirements:
+    return checkpoint.type.parsed
+
+
+def do_create_checkpoint(
+    user, *, name: str, type_code: str, county_code: str, now: datetime, community=None, site=None
+) -> tuple[Checkpoint, str]:
+    """A new checkpoint and its device key (shown once; only the hash is stored)."""
+    device_key = "fkd_" + secrets.token_urlsafe(24)
+    with transaction.atomic():
+        checkpoint = Checkpoint.objects.create(
+            name=name,
+            type=CheckpointType.objects.get(pk=type_code),
+            county_code=county_code,
+            community=community,
+            testing_site=site,
+            device_key_hash=Checkpoint.hash_key(device_key),
+            created_at=now,
+        )
+        record(user, "checkpoint.create", "checkpoint", str(checkpoint.pk), {"name": name}, at=now)
+    return checkpoint, device_key
+
+
+def _judge(checkpoint, token, now, direction) -> tuple[Decision, str, dict, int | None, str]:
+    """(decision, kind, claims, person id, live colour) for one token, never raising."""
+    req = requirements_of(checkpoint)
+    try:
+        verified = keys.verify(token, now, req.kinds)
+    except tokens.TokenError as error:
+        return Decision(False, (error.reason,)), "", {}, None, ""
+    claims = verified.claims
+    person_id = keys.person_from_ref(claims.get("sub"))
+    if person_id is None:
+        return Decision(False, (UNKNOWN_HOLDER,)), verified.kind, claims, None, ""
+    if verified.kind == tokens.CODE:
+        colour = live_colour(person_id)
+        return check_code(req, claims, now, colour), verified.kind, claims, person_id, colour
+    from fangkong.exits.gate import check_pass_at_gate
+
+    if direction not in ("exit", "return"):
+        return Decision(False, ("请选择出门或回小区",)), verified.kind, claims, person_id, ""
+    decision = check_pass_at_gate(claims, checkpoint.community_id, direction, now)
+    return decision, verified.kind, claims, person_id, ""
+
+
+def do_verify(
+    checkpoint: Checkpoint,
+    token: str,
+    now: datetime,
+    *,
+    scan_id: str | None = None,
+    direction: str = "",
+    tube: str = "",
+    pool_size: int = 10,
+    user=None,
+) -> Verdict:
+    """Online verification: the token, the live code, the checkpoint's requirements; the scan
+    goes into the gate log once."""
+    scan_uuid = uuid.UUID(scan_id) if scan_id else uuid.uuid4()
+    existing = GateScan.objects.filter(scan_id=scan_uuid).first() if scan_id else None
+    if existing is not None:
+        return _verdict_of(existing, recorded=False)
+    decision, kind, claims, person_id, colour = _judge(checkpoint, token, now, direction)
+    scan = GateScan(
+        scan_id=scan_uuid,
+        checkpoint=checkpoint,
+        kind=kind,
+        person_id=person_id,
+        colour=colour or claims.get("col", "")[:6],
+        scanned_at=now,
+        received_at=now,
+        outcome=Outcome.PASS if decision.passed else Outcome.DENY,
+        reasons=list(decision.reasons),
+        mode=Mode.ONLINE,
+        direction=direction if kind == tokens.EXIT else "",
+        recorded_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    try:
+        with transaction.atomic():
+            scan.save(force_insert=True)
+            if decision.passed and kind == tokens.EXIT:
+                from fangkong.exits.gate import do_record_passage
+
+                do_record_passage(claims["pid"], direction, now, checkpoint.pk)
+    except IntegrityError:  # the same scan id raced in from a retry
+        return _verdict_of(GateScan.objects.get(scan_id=scan_uuid), recorded=False)
+    verdict = _verdict_of(scan, recorded=True, claims=claims)
+    if person_id is not None and requirements_of(checkpoint).records_sampling and tube:
+        verdict.sampling = _record_sampling(checkpoint, person_id, tube, pool_size, now, user)
+    return verdict
+
+
+def _verdict_of(scan: GateScan, *, recorded: bool, claims: dict | None = None) -> Verdict:
+    claims = claims or {}
+    return Verdict(
+        outcome=scan.outcome,
+        reasons=list(scan.reasons),
+        scan_id=str(scan.scan_id),
+        recorded=recorded,
+        kind=scan.kind,
+        colour=scan.colour,
+        name=claims.get("nm", ""),
+        id_number=claims.get("idm", ""),
+        mode=scan.mode,
+    )
+
+
+def _record_sampling(checkpoint, person_id, tube, pool_size, now, user) -> str:
+    """A testing-site scan is the sampling itself (扫码采样): it goes in as a sampling fact
+    through the one ingestion path, so it is checked like any other."""
+    from fangkong.ingest.actions import do_ingest
+    from fangkong.people.models import Person
+
+    site = checkpoint.testing_site
+    if site is None:
+        return "此采样点卡口未关联采样点,未记录采样"
+    person = Person.objects.get(pk=person_id)
+    report = do_ingest(
+        "samplings",
+        rows=[
+            {
+                "id_number": person.id_number,
+                "tube": tube,
+                "pool_size": pool_size,
+                "site_code": site.code,
+                "sampled_at": now.astimezone(LOCAL).isoformat(),
+            }
+        ],
+        user=user,
+        source=f"checkpoint:{checkpoint.pk}",
+        now=now,
+        enforce_role=False,
+    )
+    if report.errors:
+        return "采样未记录: " + "; ".join(e.reason for e in report.errors)
+    return f"已记录采样(试管 {tube})"
+
+
+def _parse_offline(entry: dict, now: datetime) -> tuple[dict | None, str]:
+    try:
+        scan_id = uuid.UUID(str(entry.get("scan_id", "")))
+    except ValueError:
+        return None, "scan_id 不是有效的UUID"
+    raw = entry.get("scanned_at")
+    scanned_at = parse_datetime(raw) if isinstance(raw, str) else None
+    if scanned_at is None:
+        return None, "scanned_at 不是有效的时间(ISO 8601)"
+    if scanned_at.tzinfo is None:
+        scanned_at = scanned_at.replace(tzinfo=LOCAL)
+    if scanned_at > now + FUTURE_LEEWAY:
+        return None, "scanned_at 晚于当前时间(设备时钟有误?)"
+    if scanned_at < now - OLDEST_OFFLINE_SCAN:
+        return None, "scanned_at 早于7天前,请人工核对"
+    if entry.get("outcome") not in (Outcome.PASS, Outcome.DENY):
+        return None, "outcome 应为 pass 或 deny"
+    reasons = entry.get("reasons") or []
+    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+        return None, "reasons 应为字符串列表"
+    token = entry.get("token")
+    if not isinstance(token, str) or not token or len(token) > tokens.MAX_TOKEN_LENGTH:
+        return None, "token 缺失或过长"
+    direction = entry.get("direction") or ""
+    if direction not in ("", "exit", "return"):
+        return None, "direction 应为 exit 或 return"
+    return {
+        "scan_id": scan_id,
+        "scanned_at": scanned_at,
+        "outcome": entry["outcome"],
+        "reasons": [r[:MAX_REASON_LENGTH] for r in reasons[:MAX_REASONS]],
+        "token": token,
+        "direction": direction,
+    }, ""
+
+
+def do_upload_scans(checkpoint: Checkpoint, entries: list[dict], now: datetime, user=None):
+    """Offline scans from a device's queue. The device's outcome is what happened at the gate
+    and is kept; the server re-checks the signature as of the scan time to know the person, and
+    notes where it disagrees with a pass."""
+    report = UploadReport()
+    parsed = []
+    for entry in entries:
+        scan, problem = _parse_offline(entry if isinstance(entry, dict) else {}, now)
+        if scan is None:
+            report.rejected.append(
+                {"scan_id": str(entry.get("scan_id", ""))[:64], "reason": problem}
+            )
+        else:
+            parsed.append(scan)
+    seen = set(
+        GateScan.objects.filter(scan_id__in=[s["scan_id"] for s in parsed]).values_list(
+            "scan_id", flat=True
+        )
+    )
+    kinds = requirements_of(checkpoint).kinds
+    rows, passages = [], []
+    for scan in parsed:
+        if scan["scan_id"] in seen:
+            report.duplicates += 1
+            continue
+        seen.add(scan["scan_id"])
+        kind, person_id, colour, reasons = "", None, "", scan["reasons"]
+        try:
+            verified = keys.verify(scan["token"], scan["scanned_at"], kinds)
+            kind, colour = verified.kind, str(verified.claims.get("col", ""))[:6]
+            person_id = keys.person_from_ref(verified.claims.get("sub"))
+            if kind == tokens.EXIT and scan["outcome"] == Outcome.PASS and scan["direction"]:
+                passages.append((verified.claims.get("pid"), scan["direction"], scan["scanned_at"]))
+        except tokens.TokenError as error:
+            if scan["outcome"] == Outcome.PASS:
+                reasons = [*reasons, f"服务器复核: {error.reason}"]
+        rows.append(
+            GateScan(
+                scan_id=scan["scan_id"],
+                checkpoint=checkpoint,
+                kind=kind,
+                person_id=person_id,
+                colour=colour,
+                scanned_at=scan["scanned_at"],
+                received_at=now,
+                outcome=scan["outcome"],
+                reasons=reasons,
+                mode=Mode.OFFLINE,
+                direction=scan["direction"],
+                recorded_by=user if getattr(user, "is_authenticated", False) else None,
+            )
+        )
+    with transaction.atomic():
+        GateScan.objects.bulk_create(rows, ignore_conflicts=True)
+        if passages:
+            from fangkong.exits.gate import do_record_passage
+
+            for pass_id, direction, at in passages:
+                do_record_passage(pass_id, direction, at, checkpoint.pk)
+    report.accepted = len(rows)
+    return report

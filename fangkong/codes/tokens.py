@@ -1,0 +1,60 @@
+"""The health-code token a resident shows as a QR (docs/tokens.md): live colour, masked identity
+and the test-recency facts checkpoints need, signed with the city's current key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from fangkong.codes.models import PersonCode
+from fangkong.engine import tokens
+from fangkong.engine.gate_rules import testing_claims
+from fangkong.engine.id_numbers import mask, mask_name
+from fangkong.engine.testing_state import PersonTestState
+from fangkong.people.models import Person
+from fangkong.signing import keys
+from fangkong.testing.models import AntigenTest
+
+
+@dataclass(frozen=True)
+class CodeToken:
+    token: str
+    claims: dict
+    expires_at: datetime
+
+
+def live_colour(person_id: int) -> str:
+    return PersonCode.objects.filter(pk=person_id).values_list("colour", flat=True).first() or (
+        "green"
+    )
+
+
+def latest_negative_antigen(person_id: int, now: datetime) -> datetime | None:
+    return (
+        AntigenTest.objects.filter(
+            person_id=person_id, result="negative", tested_at__lte=now, recorded_at__lte=now
+        )
+        .order_by("-tested_at")
+        .values_list("tested_at", flat=True)
+        .first()
+    )
+
+
+def issue_code_token(
+    person: Person, colour: str, testing: PersonTestState, now: datetime
+) -> CodeToken:
+    ttl = settings.CODE_TOKEN_TTL_SECONDS
+    claims = {
+        "v": 1,
+        "sub": keys.person_ref(person.pk),
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + ttl,
+        "col": colour,
+        "nm": mask_name(person.name),
+        "idm": mask(person.id_number),
+        **testing_claims(testing, latest_negative_antigen(person.pk, now)),
+    }
+    token = keys.issue(tokens.CODE, claims, now)
+    return CodeToken(token, claims, now + timedelta(seconds=ttl))

@@ -1,0 +1,166 @@
+"""The resident's phone pages: sign-in by one-time code, the code page with its QR, the code's
+history, antigen self-test reports, how to clear a reason, and the dev outbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from fangkong.codes.models import CodeChange
+from fangkong.policies.queries import published_policies
+from fangkong.residents import otp
+from fangkong.residents.forms import AntigenForm, CodeForm, IdNumberForm
+from fangkong.residents.models import OutboxMessage
+from fangkong.residents.page import code_page, qr_token
+from fangkong.residents.qr import qr_svg
+from fangkong.residents.session import resident_required, sign_in, sign_out
+from fangkong.testing.models import AntigenTest
+
+COLOUR_LABELS = {"green": "绿码", "yellow": "黄码", "red": "红码"}
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/r/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}) or not target.startswith(
+        "/r/"
+    ):
+        return "/r/"
+    return target
+
+
+@never_cache
+def login(request):
+    """Step 1: ID number → a code to the registered phone. Step 2: the code → signed in."""
+    now = timezone.now()
+    step, message, error = "id", "", ""
+    id_form, code_form = IdNumberForm(), None
+    if request.method == "POST" and "code" in request.POST:
+        code_form = CodeForm(request.POST)
+        if code_form.is_valid():
+            person = otp.check_code(
+                code_form.cleaned_data["id_number"], code_form.cleaned_data["code"], now
+            )
+            if person is not None:
+                sign_in(request, person)
+                return redirect(_next_url(request))
+        step, error = "code", "验证码不正确或已失效,请重新输入或重新获取"
+    elif request.method == "POST":
+        id_form = IdNumberForm(request.POST)
+        if id_form.is_valid():
+            sent = otp.request_code(id_form.cleaned_data["id_number"], now)
+            if sent.ok:
+                step, message = "code", sent.message
+                code_form = CodeForm(initial={"id_number": id_form.cleaned_data["id_number"]})
+            else:
+                error = sent.message
+    return render(
+        request,
+        "residents/login.html",
+        {
+            "step": step,
+            "id_form": id_form,
+            "code_form": code_form,
+            "message": message,
+            "error": error,
+            "next": _next_url(request),
+            "dev_outbox": settings.DEV_OUTBOX,
+        },
+    )
+
+
+@require_POST
+def logout(request):
+    sign_out(request)
+    return redirect("residents:login")
+
+
+def _qr_context(token) -> dict:
+    return {
+        "token": token,
+        "qr": qr_svg(token.token, title="健康码二维码"),
+        "refresh_seconds": max(15, settings.CODE_TOKEN_TTL_SECONDS - 30),
+    }
+
+
+@never_cache
+@resident_required
+def home(request):
+    now = timezone.now()
+    page = code_page(request.resident, now)
+    return render(
+        request,
+        "residents/home.html",
+        {
+            "page": page,
+            "colour_label": COLOUR_LABELS[page.code.colour],
+            "antigen_form": AntigenForm(initial={"tested_at": timezone.localtime(now)}),
+            "latest_antigen": AntigenTest.objects.filter(person=request.resident)
+            .order_by("-tested_at")
+            .first(),
+            **_qr_context(page.token),
+        },
+    )
+
+
+@never_cache
+@resident_required
+def qr(request):
+    """The QR block alone, fetched by the page before the current token expires."""
+    return render(
+        request, "residents/_qr.html", _qr_context(qr_token(request.resident, timezone.now()))
+    )
+
+
+@never_cache
+@resident_required
+def history(request):
+    changes = CodeChange.objects.filter(person=request.resident).order_by("-at", "-id")[:200]
+    return render(request, "residents/history.html", {"changes": changes})
+
+
+@resident_required
+@require_POST
+def antigen(request):
+    now = timezone.now()
+    form = AntigenForm(request.POST)
+    if form.is_valid():
+        tested_at = form.cleaned_data["tested_at"]
+        if tested_at > now + timedelta(minutes=5) or tested_at < now - timedelta(hours=24):
+            form.add_error("tested_at", "检测时间应在过去24小时内")
+        else:
+            AntigenTest.objects.create(
+                person=request.resident,
+                result=form.cleaned_data["result"],
+                tested_at=tested_at,
+                recorded_at=now,
+            )
+            return redirect("residents:home")
+    return render(request, "residents/antigen_error.html", {"form": form}, status=400)
+
+
+@never_cache
+@resident_required
+def clearing(request, policy_id: str):
+    """How a reason is cleared, and where to ask if the resident thinks it is wrong."""
+    now = timezone.now()
+    policy = next((p for p in published_policies(now) if p.id == policy_id), None)
+    if policy is None:
+        raise Http404
+    page = code_page(request.resident, now)
+    reason = next((r for r in page.code.reasons if r.policy == policy_id), None)
+    return render(request, "residents/clearing.html", {"policy": policy, "reason": reason})
+
+
+def outbox(request):
+    """The demo's text messages (development only)."""
+    if not settings.DEV_OUTBOX:
+        raise Http404
+    messages = OutboxMessage.objects.all()[:20]
+    return render(request, "residents/outbox.html", {"messages": messages})
