@@ -7,6 +7,8 @@ fangkong policy preview|publish FILE [--at T] [--json]
 fangkong codes recompute [--as-of T] [--json]
 fangkong codes show ID_NUMBER [--as-of T] [--json]
 fangkong codes stats [--by district] [--as-of T] [--json]
+fangkong keys list|rotate|revoke KID --reason R
+fangkong checkpoint create --name N --type T --county C [--community C] [--site S] | list
 
 Times (T) are ISO 8601; one without a UTC offset is Beijing time (Asia/Shanghai). The JSON
 printed by `--json` is a documented contract (README.md, "JSON contract").
@@ -19,6 +21,9 @@ import json
 import os
 import sys
 import time
+
+from fangkong.checkpoints import cli as checkpoints_cli
+from fangkong.signing import cli as signing_cli
 
 
 def _setup() -> None:
@@ -428,6 +433,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--as-of", type=moment, help=when_help)
         command.add_argument("--json", action="store_true", help="机器可读的输出")
         command.set_defaults(func=func)
+    signing_cli.add_commands(sub)
+    checkpoints_cli.add_commands(sub)
     return parser
 
 

@@ -30,6 +30,8 @@ POLICY_READERS = frozenset({Role.COMMAND_CENTRE, Role.ADMIN, Role.DISTRICT_REVIE
 # Who reads the counts of codes by district: city-wide roles all districts, district reviewers
 # their own.
 CODE_STATS_READERS = CITY_WIDE | {Role.DISTRICT_REVIEWER}
+# Who verifies codes at checkpoints (samplers only at testing sites: fangkong.checkpoints.access).
+CHECKPOINT_VERIFIERS = frozenset({Role.CHECKPOINT, Role.SAMPLER, Role.COMMAND_CENTRE, Role.ADMIN})
 
 
 def role_of(user) -> str | None:

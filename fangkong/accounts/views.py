@@ -11,6 +11,7 @@ from django.shortcuts import render
 
 from fangkong.accounts.scoping import (
     AUDIT_READERS,
+    CHECKPOINT_VERIFIERS,
     CITY_WIDE,
     CODE_STATS_READERS,
     FLAG_RESOLVERS,
@@ -46,6 +47,12 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
             "policies:new",
             "policies:publish",
         ),
+    ),
+    (
+        "checkpoints:list",
+        "卡口核验",
+        CHECKPOINT_VERIFIERS,
+        ("checkpoints:list", "checkpoints:verify", "checkpoints:log"),
     ),
     ("audit:log", "审计日志", AUDIT_READERS, ("audit:log",)),
 )

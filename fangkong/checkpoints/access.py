@@ -8,10 +8,10 @@ import time
 from django.http import Http404
 
 from fangkong.accounts.models import Role
+from fangkong.accounts.scoping import CHECKPOINT_VERIFIERS as VERIFIERS
 from fangkong.accounts.scoping import districts_of, role_of
 from fangkong.checkpoints.models import Checkpoint
 
-VERIFIERS = frozenset({Role.CHECKPOINT, Role.SAMPLER, Role.COMMAND_CENTRE, Role.ADMIN})
 CACHE_SECONDS = 30
 _by_key: dict[str, tuple[float, Checkpoint | None]] = {}
 _by_id: dict[int, tuple[float, Checkpoint | None]] = {}

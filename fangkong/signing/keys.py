@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.serialization import (
 from django.conf import settings
 from django.db import transaction
 
+from fangkong.audit.actions import record
 from fangkong.engine import pseudonyms, tokens
 from fangkong.signing.models import SigningKey
 
@@ -90,22 +91,29 @@ def active_key(now: datetime) -> tuple[str, Ed25519PrivateKey]:
     return key.kid, _load_private(key.kid)
 
 
-def rotate(now: datetime) -> SigningKey:
+def rotate(now: datetime, user=None) -> SigningKey:
     """Retire the signing key(s) and start a new one; tokens already issued stay valid."""
     with transaction.atomic():
-        SigningKey.objects.filter(retired_at__isnull=True, revoked_at__isnull=True).update(
-            retired_at=now
+        retired = list(
+            SigningKey.objects.filter(retired_at__isnull=True, revoked_at__isnull=True).values_list(
+                "kid", flat=True
+            )
         )
-        return create_key(now)
+        SigningKey.objects.filter(kid__in=retired).update(retired_at=now)
+        key = create_key(now)
+        record(user, "key.rotate", "signing_key", key.kid, {"retired": retired}, at=now)
+    return key
 
 
-def revoke(kid: str, reason: str, now: datetime) -> SigningKey:
+def revoke(kid: str, reason: str, now: datetime, user=None) -> SigningKey:
+    """Distrust a key at once: every token it signed is denied from now on."""
     with transaction.atomic():
         key = SigningKey.objects.select_for_update().get(kid=kid)
         if key.revoked_at is None:
             key.revoked_at, key.revoked_reason = now, reason
             key.retired_at = key.retired_at or now
             key.save()
+            record(user, "key.revoke", "signing_key", kid, {"reason": reason}, at=now)
     clear_cache()
     return key
 

@@ -10,8 +10,8 @@ import pytest
 from fangkong.audit.models import AuditEntry
 from fangkong.cli import build_parser
 from fangkong.codes.models import CodeChange, PersonCode
-from fangkong.codes.tests.test_codes_end_to_end import report_result, sample
 from fangkong.engine.id_numbers import mask
+from fangkong.ingest.tests.support import report_result, sample
 from fangkong.policies.models import PolicyVersion
 
 pytestmark = pytest.mark.django_db
