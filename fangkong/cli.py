@@ -98,16 +98,25 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from django.utils import timezone
+
     from fangkong.demo.build import print_logins
+    from fangkong.demo.gates import print_gates, seed_gates
     from fangkong.demo.story import run_story
 
     progress = Progress("生成演示城市", sys.stderr.isatty())
     summary = run_story(residents=args.residents, seed=args.seed, progress=progress)
     progress.close()
+    gates = seed_gates(timezone.now())
     print(json.dumps(summary, ensure_ascii=False, indent=2) if args.json else summary["text"])
     print_logins(sys.stdout, host=args.host, port=args.port)
+    print_gates(sys.stdout, gates, host=args.host, port=args.port)
     if args.serve:
+        from django.conf import settings
         from django.core.management import call_command
+
+        # The demo sends no real text messages: its sign-in codes are on the outbox page.
+        settings.DEV_OUTBOX = True
 
         print(f"\n打开 http://{args.host}:{args.port}/ (Ctrl-C 停止)", flush=True)
         call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)

@@ -49,6 +49,18 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
         ),
     ),
     (
+        "zones:list",
+        "风险区划",
+        CODE_STATS_READERS,
+        (
+            "zones:list",
+            "zones:community",
+            "zones:set_level",
+            "zones:exit_rules",
+            "zones:default_exit_rules",
+        ),
+    ),
+    (
         "checkpoints:list",
         "卡口核验",
         CHECKPOINT_VERIFIERS,

@@ -17,6 +17,16 @@ ACTION_LABELS = {
     "ingest": "导入数据",
     "flag.view": "查看待核记录",
     "flag.resolve": "处理待核记录",
+    "policy.publish": "发布政策",
+    "key.rotate": "轮换签名密钥",
+    "key.revoke": "吊销签名密钥",
+    "checkpoint.create": "创建卡口",
+    "zone.set": "调整风险区划",
+    "exit_rules.publish": "发布易行码规则",
+    "exit_pass.issue": "签发易行码",
+    "exit_pass.deny": "拒绝易行码申请",
+    "exit_pass.exit": "易行码出门",
+    "exit_pass.return": "易行码回小区",
 }
 
 

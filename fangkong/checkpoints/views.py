@@ -3,7 +3,12 @@ see static/fangkong/verifier/) and the gate log."""
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
+from pathlib import Path
+
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -19,10 +24,24 @@ from fangkong.checkpoints.models import Checkpoint, GateScan
 VERIFIER_ASSETS = (
     "fangkong/site.css",
     "fangkong/vendor/htmx-2.0.11.min.js",
+    "fangkong/vendor/noble-ed25519-3.2.0.js",
+    "fangkong/vendor/jsQR-1.4.0.js",
     "fangkong/verifier/rules.js",
     "fangkong/verifier/verifier.js",
 )
-SW_VERSION = "1"
+
+
+@cache
+def assets_version() -> str:
+    """Changes whenever a cached asset or the page changes, so devices fetch the new files (the
+    service worker serves its cache first)."""
+    digest = hashlib.sha256()
+    for asset in VERIFIER_ASSETS:
+        digest.update(Path(finders.find(asset)).read_bytes())
+    digest.update(
+        Path(__file__).with_name("templates").joinpath("checkpoints", "verify.html").read_bytes()
+    )
+    return digest.hexdigest()[:16]
 
 
 def _checkpoint_for(user, pk: int) -> Checkpoint:
@@ -68,7 +87,7 @@ def service_worker(request):
     response = render(
         request,
         "checkpoints/sw.js",
-        {"assets": [static(a) for a in VERIFIER_ASSETS], "version": SW_VERSION},
+        {"assets": [static(a) for a in VERIFIER_ASSETS], "version": assets_version()},
         content_type="application/javascript",
     )
     response["Service-Worker-Allowed"] = "/checkpoints/"

@@ -24,6 +24,9 @@ class Person(models.Model):
     # The county-level division of the home community: every staff query is scoped by it.
     county_code = models.CharField("所属区县", max_length=6)
     employer = models.CharField("工作单位", max_length=128, blank=True)
+    # Household (户号): its members share one exit-pass quota; empty, the person is a household
+    # of one. A database default too, because ingestion inserts residents in plain SQL.
+    household = models.CharField("户号", max_length=32, blank=True, default="", db_default="")
     batch = models.ForeignKey(
         "ingest.Batch",
         null=True,

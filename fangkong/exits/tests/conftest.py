@@ -1,0 +1,1 @@
+from fangkong.exits.tests.support import compound  # noqa: F401
