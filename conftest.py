@@ -1,7 +1,12 @@
 """Shared test fixtures. Every database test runs twice in `make test`: on SQLite and on
 PostgreSQL (FANGKONG_DATABASE_URL). The divisions of 长春市 are loaded once per test database."""
 
+import os
+import shutil
+
 import pytest
+
+CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +60,44 @@ def make_staff(db):
         return user
 
     return make
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (its own browser download cannot work here)."""
+    if not shutil.which(CHROMIUM) and os.environ.get("CI") != "true":
+        pytest.skip("Debian's chromium is not installed (CI installs it)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # around it are ordinary blocking calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _close_pages_after_browser_tests(request):
+    """A page left open keeps polling the live server while the next test runs (and the
+    browser outlives the test module): close every page a live-server test opened."""
+    if not {"browser", "live_server"} <= set(request.fixturenames):
+        yield
+        return
+    browser = request.getfixturevalue("browser")
+    before = set(browser.contexts)
+    yield
+    for context in browser.contexts:
+        if context not in before:
+            context.close()

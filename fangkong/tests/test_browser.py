@@ -1,39 +1,12 @@
 """A district officer's afternoon, in a real browser (Debian's Chromium driven by Playwright):
 log in, upload a lab file with a bad row, read the error report, find a person, open them."""
 
-import os
-import shutil
 
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct-horse-battery"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM) and os.environ.get("CI") != "true":
-        pytest.skip("Debian's chromium is not installed (CI installs it)")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-    # around it are ordinary blocking calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(autouse=True)

@@ -61,7 +61,9 @@ async function networkFirst(request, waitMs) {
     if (cacheable(response)) await cache.put(request, response.clone());
     return response;
   });
-  const fallback = async () => (await cache.match(request)) || network;
+  // Django varies pages on Cookie and Accept-Language; a copy stored from the page's own
+  // request would never match a navigation's headers, and on this device it is the right copy.
+  const fallback = async () => (await cache.match(request, { ignoreVary: true })) || network;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fallback().then(resolve, reject), waitMs);
     network.then(
