@@ -51,7 +51,7 @@ def _gate_community(now: datetime) -> str:
 
 def _checkpoints(community: Division) -> list[Checkpoint]:
     site = TestingSite.objects.filter(county_code=DISTRICT).order_by("code").first()
-    wanted = [*CHECKPOINTS, ("compound_gate", "小区门岗")]
+    wanted = [*CHECKPOINTS, ("compound_gate", f"{community.name}小区门岗")]
     made = []
     for type_code, name in wanted:
         existing = Checkpoint.objects.filter(type_id=type_code, county_code=DISTRICT).first()
@@ -129,8 +129,6 @@ def print_gates(stream, gates: dict, host: str, port: int) -> None:
     labels = {"green": "绿码示例(小区居民,昨日核酸阴性)", "yellow": "黄码示例(4月20日至22日未采样)"}
     for kind, id_number in gates["examples"].items():
         print(f"  {labels[kind]}:{id_number}", file=stream)
-    community = gates["community"]
     print(f"卡口核验(账号 checkpoint / sampler):{base}/checkpoints/", file=stream)
     for checkpoint in gates["checkpoints"]:
-        where = f" — {community.name}" if checkpoint.type_id == "compound_gate" else ""
-        print(f"  {checkpoint.name}{where}:{base}/checkpoints/{checkpoint.pk}/verify/", file=stream)
+        print(f"  {checkpoint.name}:{base}/checkpoints/{checkpoint.pk}/verify/", file=stream)

@@ -1,8 +1,10 @@
 """In a real browser (Debian's Chromium): a resident signs in on a phone and shows their QR; a
 checkpoint verifies it online and offline, denies an expired or tampered one; an exit pass is
-issued and checked at the compound gate. Screenshots land in docs/screenshots/ (README)."""
+issued and checked at the compound gate. Screenshots are test artifacts in
+var/artifacts/screenshots/ (FANGKONG_ARTIFACTS); the copies in docs/screenshots/ are from a run."""
 
 import base64
+import os
 import json
 import re
 from datetime import datetime, timedelta
@@ -22,7 +24,14 @@ from fangkong.places.models import CommunityZone
 from fangkong.residents.models import OutboxMessage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+SCREENSHOTS = (
+    Path(
+        os.environ.get(
+            "FANGKONG_ARTIFACTS", Path(__file__).resolve().parents[3] / "var" / "artifacts"
+        )
+    )
+    / "screenshots"
+)
 PASSWORD = "correct-horse-battery"
 PHONE = {
     "viewport": {"width": 390, "height": 844},
