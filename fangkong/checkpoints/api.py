@@ -4,6 +4,7 @@ their session (with CSRF)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict
 from typing import Literal
 
@@ -112,19 +113,21 @@ class VerdictOut(Schema):
 def verify(request, checkpoint_id: int, payload: VerifyIn):
     """Verify a scanned QR: pass or deny with reasons. The scan is logged once per scan_id."""
     checkpoint = checkpoint_for_request(request, checkpoint_id)
-    try:
-        verdict = do_verify(
-            checkpoint,
-            payload.token,
-            timezone.now(),
-            scan_id=payload.scan_id,
-            direction=payload.direction,
-            tube=payload.tube,
-            pool_size=payload.pool_size,
-            user=request.user,
-        )
-    except ValueError as error:
-        raise HttpError(422, f"scan_id 无效: {error}") from error
+    if payload.scan_id is not None:
+        try:
+            uuid.UUID(payload.scan_id)
+        except ValueError:
+            raise HttpError(422, "scan_id 应为UUID") from None
+    verdict = do_verify(
+        checkpoint,
+        payload.token,
+        timezone.now(),
+        scan_id=payload.scan_id,
+        direction=payload.direction,
+        tube=payload.tube,
+        pool_size=payload.pool_size,
+        user=request.user,
+    )
     return verdict.__dict__
 
 

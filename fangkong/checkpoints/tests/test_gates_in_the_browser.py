@@ -4,8 +4,8 @@ issued and checked at the compound gate. Screenshots are test artifacts in
 var/artifacts/screenshots/ (FANGKONG_ARTIFACTS); the copies in docs/screenshots/ are from a run."""
 
 import base64
-import os
 import json
+import os
 import re
 from datetime import datetime, timedelta
 from pathlib import Path

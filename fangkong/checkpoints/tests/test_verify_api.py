@@ -204,3 +204,25 @@ def test_checkpoint_staff_verify_only_in_their_own_district(client, gates, make_
     assert bundle["checkpoint"]["type"] == "public_place"
     client.force_login(make_staff(Role.HOTLINE))
     assert client.get(f"/api/checkpoints/{checkpoint.pk}/bundle").status_code == 404
+
+
+def test_a_testing_site_takes_any_colour_and_the_scan_records_the_sampling(client, gates):
+    from fangkong.testing.models import Sampling
+
+    city, _ = gates
+    site_checkpoint, device_key = do_create_checkpoint(
+        None,
+        name="南关区采样点扫码台",
+        type_code="testing_site",
+        county_code="220102",
+        site=city.site,
+        now=NOON,
+    )
+    do_publish(policy_source("cc-2022-0420-untested"), user=None, now=NOON)
+    with time_machine.travel(NOON + timedelta(minutes=1), tick=False):
+        token = token_for(city.nanguan[20], NOON, colour="yellow")
+        answer = verify(client, site_checkpoint, device_key, token, tube="T-0424-9", pool_size=10)
+    assert answer.json().get("outcome") == "pass", answer.json()
+    assert answer.json()["sampling"] == "已记录采样(试管 T-0424-9)"
+    sampling = Sampling.objects.get(person__id_number=city.nanguan[20])
+    assert sampling.tube.barcode == "T-0424-9" and sampling.site == city.site
