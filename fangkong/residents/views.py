@@ -19,7 +19,6 @@ from fangkong.residents import otp
 from fangkong.residents.forms import AntigenForm, CodeForm, IdNumberForm
 from fangkong.residents.models import OutboxMessage
 from fangkong.residents.page import code_page, qr_token
-from fangkong.residents.qr import qr_svg
 from fangkong.residents.session import resident_required, sign_in, sign_out
 from fangkong.testing.models import AntigenTest
 
@@ -82,9 +81,9 @@ def logout(request):
 
 
 def _qr_context(token) -> dict:
+    # The phone draws the QR from the token (static/fangkong/resident.js).
     return {
         "token": token,
-        "qr": qr_svg(token.token, title="健康码二维码"),
         "refresh_seconds": max(15, settings.CODE_TOKEN_TTL_SECONDS - 30),
     }
 

@@ -1,7 +1,6 @@
 """A district officer's afternoon, in a real browser (Debian's Chromium driven by Playwright):
 log in, upload a lab file with a bad row, read the error report, find a person, open them."""
 
-
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -291,3 +291,18 @@ def test_the_verifier_page_opens_again_with_no_network_and_still_verifies(
     verifier.wait_for_selector("#verifier[data-ready=true]", state="attached")
     answer = verify(verifier, token)
     assert (answer["outcome"], answer["mode"]) == ("pass", "offline")
+
+
+def test_the_qr_renews_itself_before_it_expires(phone, live_server, settings):
+    settings.CODE_TOKEN_TTL_SECONDS = 20  # renewed every 15 s (the page asks 30 s early, min 15)
+    city = build_city()
+    page = sign_in_resident(phone(), live_server, city.nanguan[0])
+    page.wait_for_selector("#qr svg")
+    first = page.get_attribute("#qr", "data-token")
+    page.wait_for_function(
+        f"document.getElementById('qr').dataset.token !== {json.dumps(first)}", timeout=25_000
+    )
+    page.wait_for_selector("#qr svg")
+    renewed = page.get_attribute("#qr", "data-token")
+    page.add_script_tag(url=f"{live_server.url}/static/fangkong/vendor/jsQR-1.4.0.js")
+    assert decode_qr(page, page.locator("#qr svg").screenshot()) == renewed

@@ -26,5 +26,19 @@
     tick();
     setInterval(tick, 1000);
   }
-  document.addEventListener("DOMContentLoaded", start);
+  // The QR is drawn here from the signed token (vendor/qrcode-generator): the server only signs.
+  function drawQr(root) {
+    for (const box of root.querySelectorAll("[data-token] .js-qr")) {
+      const qr = qrcode(0, "M"); // smallest version that fits; level M survives glare
+      qr.addData(box.parentElement.dataset.token);
+      qr.make();
+      box.innerHTML = qr.createSvgTag({ cellSize: 4, margin: 4, scalable: true });
+    }
+  }
+  document.addEventListener("DOMContentLoaded", () => {
+    start();
+    drawQr(document);
+    // htmx swaps in a fresh QR block before the current token expires.
+    document.body.addEventListener("htmx:load", (event) => drawQr(event.detail.elt));
+  });
 })();
