@@ -38,6 +38,7 @@ REVOKED_LISTED_FOR = timedelta(days=30)
 _lock = threading.Lock()
 _private: dict[str, Ed25519PrivateKey] = {}
 _public: tuple[float, dict[str, tokens.PublicKey]] | None = None
+_active: tuple[float, tuple[str, Ed25519PrivateKey]] | None = None
 _pseudonym_key: bytes | None = None
 
 
@@ -54,9 +55,9 @@ def _write_secret(path: Path, data: bytes) -> None:
 
 
 def clear_cache() -> None:
-    global _public
+    global _public, _active
     with _lock:
-        _public = None
+        _public = _active = None
         _private.clear()
 
 
@@ -82,6 +83,18 @@ def _load_private(kid: str) -> Ed25519PrivateKey | None:
 
 
 def active_key(now: datetime) -> tuple[str, Ed25519PrivateKey]:
+    """The key that signs now; like the public keys, re-read every KEY_CACHE_SECONDS."""
+    global _active
+    cached = _active
+    if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
+        return cached[1]
+    found = _find_active_key(now)
+    with _lock:
+        _active = (time.monotonic(), found)
+    return found
+
+
+def _find_active_key(now: datetime) -> tuple[str, Ed25519PrivateKey]:
     for key in SigningKey.objects.filter(retired_at__isnull=True, revoked_at__isnull=True):
         private = _load_private(key.kid)
         if private is not None:  # a key whose file is on another machine cannot sign here
