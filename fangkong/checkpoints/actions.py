@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from fangkong.audit.actions import record
@@ -112,9 +112,6 @@ def do_verify(
     goes into the gate log once."""
     user = user if getattr(user, "is_authenticated", False) else None  # a device has no user
     scan_uuid = uuid.UUID(scan_id) if scan_id else uuid.uuid4()
-    existing = GateScan.objects.filter(scan_id=scan_uuid).first() if scan_id else None
-    if existing is not None:
-        return _verdict_of(existing, recorded=False)
     decision, kind, claims, person_id, colour = _judge(checkpoint, token, now, direction)
     scan = GateScan(
         scan_id=scan_uuid,
@@ -130,21 +127,41 @@ def do_verify(
         direction=direction if kind == tokens.EXIT else "",
         recorded_by=user,
     )
-    try:
-        with transaction.atomic():
-            if kind != tokens.EXIT:
-                _commit_without_waiting_for_disk()
-            scan.save(force_insert=True)
-            if decision.passed and kind == tokens.EXIT:
-                from fangkong.exits.gate import do_record_passage
+    with transaction.atomic():
+        if kind != tokens.EXIT:
+            _commit_without_waiting_for_disk()
+        inserted = _insert_once(scan)
+        if inserted and decision.passed and kind == tokens.EXIT:
+            from fangkong.exits.gate import do_record_passage
 
-                do_record_passage(claims["pid"], direction, now, checkpoint.pk)
-    except IntegrityError:  # the same scan id raced in from a retry
+            do_record_passage(claims["pid"], direction, now, checkpoint.pk)
+    if not inserted:  # a retry of a scan already logged: its first answer stands
         return _verdict_of(GateScan.objects.get(scan_id=scan_uuid), recorded=False)
     verdict = _verdict_of(scan, recorded=True, claims=claims)
     if person_id is not None and requirements_of(checkpoint).records_sampling and tube:
         verdict.sampling = _record_sampling(checkpoint, person_id, tube, pool_size, now, user)
     return verdict
+
+
+def _insert_once(scan: GateScan) -> bool:
+    """INSERT … ON CONFLICT (scan_id) DO NOTHING in one statement (SQLite ≥ 3.35 and
+    PostgreSQL): a retried scan costs no extra query, and two racing copies cannot both land.
+    Values go through each field's own conversion, as the ORM's save would."""
+    fields = [f for f in GateScan._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(scan, True), connection) for f in fields]
+    placeholders = ", ".join(["%s"] * len(fields))
+    table = connection.ops.quote_name(GateScan._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608 - names from the model
+            "ON CONFLICT (scan_id) DO NOTHING RETURNING id",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        scan.pk = row[0]
+    return row is not None
 
 
 def _commit_without_waiting_for_disk() -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 
 from fangkong.codes.models import PersonCode
 from fangkong.engine import tokens
@@ -26,9 +27,13 @@ class CodeToken:
 
 
 def live_colour(person_id: int) -> str:
-    return PersonCode.objects.filter(pk=person_id).values_list("colour", flat=True).first() or (
-        "green"
-    )
+    """The stored colour (no row: green). One raw SELECT: checkpoints ask this on every scan,
+    and the ORM's query building costs several times the query itself (bench/RESULTS.md)."""
+    table = connection.ops.quote_name(PersonCode._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT colour FROM {table} WHERE person_id = %s", [person_id])  # noqa: S608
+        row = cursor.fetchone()
+    return row[0] if row else "green"
 
 
 def latest_negative_antigen(person_id: int, now: datetime) -> datetime | None:
