@@ -8,6 +8,7 @@ fangkong codes recompute [--as-of T] [--json]
 fangkong codes show ID_NUMBER [--as-of T] [--json]
 fangkong codes stats [--by district] [--as-of T] [--json]
 fangkong keys list|rotate|revoke KID --reason R
+fangkong audit verify [--expect-head ID:HASH] [--json]
 fangkong checkpoint create --name N --type T --county C [--community C] [--site S] | list
 
 Times (T) are ISO 8601; one without a UTC offset is Beijing time (Asia/Shanghai). The JSON
@@ -22,6 +23,7 @@ import os
 import sys
 import time
 
+from fangkong.audit import cli as audit_cli
 from fangkong.checkpoints import cli as checkpoints_cli
 from fangkong.signing import cli as signing_cli
 
@@ -443,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--json", action="store_true", help="机器可读的输出")
         command.set_defaults(func=func)
     signing_cli.add_commands(sub)
+    audit_cli.add_commands(sub)
     checkpoints_cli.add_commands(sub)
     return parser
 
