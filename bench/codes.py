@@ -370,6 +370,7 @@ def synthesise(n: int, seed: int = 20220421) -> tuple[dict[str, np.ndarray], dic
         "e_policy": np.full(EXEMPTIONS, "cc-2022-0420-untested"),
         "e_approved_at": np.full(EXEMPTIONS, _local(2022, 4, 24, 10)),
         "e_revoked_at": e_revoked,
+        "e_version": np.zeros(EXEMPTIONS, np.int64),  # every version of the seed rule
     }
     stats.update(
         people=n,

@@ -219,6 +219,7 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
         e_policy=exemptions_rows[1],
         e_approved_at=exemptions_rows[2],
         e_revoked_at=exemptions_rows[3],
+        e_version=exemptions_rows[4],
     )
     columns.community_codes, columns.community_index = np.unique(
         columns.community, return_inverse=True
@@ -226,19 +227,22 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
     return Population(columns, person_ids_sorted, people[:, 3].copy())
 
 
-def _exemptions(person_ids) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _exemptions(person_ids) -> tuple[np.ndarray, ...]:
     from fangkong.codes.models import Exemption
     from fangkong.engine.batch import micros
 
     rows = Exemption.objects.all()
     if person_ids is not None:
         rows = rows.filter(person_id__in=[int(i) for i in person_ids])
-    rows = list(rows.values_list("person_id", "policy_id", "approved_at", "revoked_at"))
+    rows = list(
+        rows.values_list("person_id", "policy_id", "approved_at", "revoked_at", "policy_version")
+    )
     return (
         np.array([r[0] for r in rows], dtype=np.int64),
         np.array([r[1] for r in rows], dtype=object),
         np.array([micros(r[2]) for r in rows], dtype=np.int64),
         np.array([micros(r[3]) for r in rows], dtype=np.int64),
+        np.array([r[4] or 0 for r in rows], dtype=np.int64),
     )
 
 

@@ -84,6 +84,8 @@ class Exemption(models.Model):
 
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
     policy_id = models.CharField("政策编号", max_length=64)
+    # The version the clearance contested; empty: every version of the policy.
+    policy_version = models.PositiveIntegerField("政策版本", null=True, blank=True)
     approved_at = models.DateTimeField("批准时间")
     approved_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

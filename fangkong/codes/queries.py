@@ -61,7 +61,7 @@ def person_facts(person: Person) -> PersonFacts:
             for z in CommunityZone.objects.filter(community_id=person.community_id)
         ),
         exemptions=tuple(
-            Exemption(e.policy_id, e.approved_at, e.revoked_at)
+            Exemption(e.policy_id, e.approved_at, e.revoked_at, e.policy_version)
             for e in ExemptionRow.objects.filter(person=person)
         ),
     )

@@ -80,6 +80,7 @@ class Columns:
     e_policy: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     e_approved_at: np.ndarray = field(default_factory=_empty)
     e_revoked_at: np.ndarray = field(default_factory=_empty)
+    e_version: np.ndarray = field(default_factory=_empty)  # 0: every version
 
     # Filled on first use: the distinct communities and each person's index into them.
     community_codes: np.ndarray | None = None
@@ -363,7 +364,12 @@ def _clear_times(
 def _exempted(policy: Policy, c: Columns, now: int, n: int) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
     if len(c.e_person):
-        e = (c.e_policy == policy.id) & (c.e_approved_at <= now) & (c.e_revoked_at > now)
+        e = (
+            (c.e_policy == policy.id)
+            & ((c.e_version == 0) | (c.e_version == policy.version))
+            & (c.e_approved_at <= now)
+            & (c.e_revoked_at > now)
+        )
         out[c.e_person[e]] = True
     return out
 
@@ -438,6 +444,7 @@ def columns_from_people(people: list) -> Columns:
                 ("e_policy", e.policy_id),
                 ("e_approved_at", micros(e.approved_at)),
                 ("e_revoked_at", micros(e.revoked_at)),
+                ("e_version", e.version or 0),
             ):
                 rows[name].append(value)
     arrays = {

@@ -70,6 +70,9 @@ class Exemption:
     policy_id: str
     approved_at: datetime
     revoked_at: datetime | None = None
+    # The policy version the approved clearance contested; None: every version. A new version
+    # of a policy is a new decision, and an old clearance does not answer it.
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -287,6 +290,7 @@ def _cleared_at(
         e.approved_at
         for e in facts.exemptions
         if e.policy_id == policy.id
+        and (e.version is None or e.version == policy.version)
         and e.approved_at <= now
         and not (e.revoked_at and e.revoked_at <= now)
     ]

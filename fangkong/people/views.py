@@ -166,7 +166,7 @@ def current_code(subject, now, sampling_facts, result_facts, designations, prese
             for z in CommunityZone.objects.filter(community_id=subject.community_id)
         ),
         exemptions=tuple(
-            EngineExemption(e.policy_id, e.approved_at, e.revoked_at)
+            EngineExemption(e.policy_id, e.approved_at, e.revoked_at, e.policy_version)
             for e in Exemption.objects.filter(person=subject)
         ),
     )

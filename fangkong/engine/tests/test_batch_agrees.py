@@ -115,7 +115,10 @@ def person_strategy(draw, index, results, zones):
         approved = draw(times)
         exemptions.append(
             Exemption(
-                draw(st.sampled_from(POLICY_IDS)), approved, draw(st.one_of(st.none(), times))
+                draw(st.sampled_from(POLICY_IDS)),
+                approved,
+                draw(st.one_of(st.none(), times)),
+                draw(st.sampled_from([None, 1, 2])),  # the policies here are version 1
             )
         )
     return PersonFacts(

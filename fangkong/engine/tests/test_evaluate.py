@@ -143,6 +143,17 @@ def test_an_approved_exemption_clears_only_its_policy():
     assert evaluate([SEED], facts, at(23, 10)).colour == "green"
 
 
+def test_an_exemption_for_one_version_does_not_answer_the_next_version():
+    cleared_v1 = person(exemptions=(Exemption("cc-2022-0420-untested", at(23, 10), None, 1),))
+    version_2 = parse_policy(
+        tomllib.loads((FIXTURES / "cc-2022-0420-untested.toml").read_text()),
+        version=2,
+        published_at=PUBLISHED,
+    )
+    assert evaluate([SEED], cleared_v1, at(23, 11)).colour == "green"  # SEED is version 1
+    assert evaluate([version_2], cleared_v1, at(23, 11)).colour == "yellow"
+
+
 def test_red_outranks_yellow_and_both_reasons_are_given():
     facts = person(
         designations=(DesignationFact(1, "close_contact", at(21), None, "南关区疾控", at(21)),)
