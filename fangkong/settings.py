@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "fangkong.exits",
     "fangkong.checkpoints",
     "fangkong.residents",
+    "fangkong.clearances",
 ]
 
 MIDDLEWARE = [
