@@ -32,6 +32,8 @@ KEY_DIR = Path(os.environ.get("FANGKONG_KEY_DIR", DATA_DIR / "keys"))
 CODE_TOKEN_TTL_SECONDS = int(os.environ.get("FANGKONG_CODE_TTL_SECONDS", "180"))
 # Text messages go through this class (fangkong.residents.sms); the outbox page shows what the
 # demo "sent" and exists only where FANGKONG_DEV_OUTBOX is on (make demo turns it on).
+# The service time a clearance should be decided within (the review desk marks it overdue after).
+CLEARANCE_TARGET_HOURS = int(os.environ.get("FANGKONG_CLEARANCE_TARGET_HOURS", "24"))
 SMS_SENDER = os.environ.get("FANGKONG_SMS_SENDER", "fangkong.residents.sms.OutboxSender")
 DEV_OUTBOX = env_bool("FANGKONG_DEV_OUTBOX", DEBUG)
 SECRET_KEY = env_secret("FANGKONG_SECRET_KEY", "insecure-local-development-key-change-me")

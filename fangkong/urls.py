@@ -14,6 +14,7 @@ urlpatterns = [
     path("codes/", include("fangkong.codes.urls")),
     path("checkpoints/", include("fangkong.checkpoints.urls")),
     path("zones/", include("fangkong.zones.urls")),
+    path("clearances/", include("fangkong.clearances.urls")),
     path("r/exit/", include("fangkong.exits.urls")),
     path("r/", include("fangkong.residents.urls")),
     path("api/", api.urls),

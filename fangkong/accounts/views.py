@@ -60,6 +60,7 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
             "zones:default_exit_rules",
         ),
     ),
+    ("clearances:queue", "解码审核", CODE_STATS_READERS, ("clearances:queue", "clearances:detail")),
     (
         "checkpoints:list",
         "卡口核验",

@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "exit_pass.exit": "易行码出门",
     "exit_pass.return": "易行码回小区",
     "clearance.submit": "提交解码申请",
+    "clearance.view": "查看解码申请",
     "clearance.start_review": "开始审核解码申请",
     "clearance.approve": "批准解码申请",
     "clearance.reject": "驳回解码申请",

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from fangkong.clearances.models import Clearance
 from fangkong.codes.models import CodeChange
 from fangkong.policies.queries import published_policies
 from fangkong.residents import otp
@@ -154,7 +155,14 @@ def clearing(request, policy_id: str):
         raise Http404
     page = code_page(request.resident, now)
     reason = next((r for r in page.code.reasons if r.policy == policy_id), None)
-    return render(request, "residents/clearing.html", {"policy": policy, "reason": reason})
+    requests = Clearance.objects.filter(person=request.resident, policy_id=policy_id).order_by(
+        "-submitted_at"
+    )
+    return render(
+        request,
+        "residents/clearing.html",
+        {"policy": policy, "reason": reason, "requests": requests},
+    )
 
 
 def outbox(request):

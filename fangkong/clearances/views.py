@@ -1,0 +1,113 @@
+"""The review desk (解码审核台): the queue of a reviewer's districts with the service-time clock,
+and one request with its history and the decision form. Hotline and command centre see the
+whole city; only district reviewers of the person's district and the command centre decide."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from fangkong.accounts.models import Role
+from fangkong.accounts.scoping import CITY_WIDE, require_role, scope_queryset
+from fangkong.accounts.views import render_staff
+from fangkong.audit.actions import record
+from fangkong.clearances.actions import ClearanceError, do_review, may_decide
+from fangkong.clearances.models import OPEN_STATUSES, Channel, Clearance
+from fangkong.engine import clearances as machine
+from fangkong.engine.id_numbers import mask, mask_name
+
+DESK_READERS = CITY_WIDE | {Role.DISTRICT_REVIEWER}
+DECISIONS = (machine.START_REVIEW, machine.APPROVE, machine.REJECT, machine.REQUEST_EVIDENCE)
+
+
+def _target() -> timedelta:
+    return timedelta(hours=settings.CLEARANCE_TARGET_HOURS)
+
+
+@login_required
+def queue(request):
+    require_role(request.user, DESK_READERS)
+    now = timezone.now()
+    rows = scope_queryset(Clearance.objects.select_related("person"), request.user)
+    channel = request.GET.get("channel", "")
+    policy = request.GET.get("policy", "").strip()
+    state = request.GET.get("state", "open")
+    if channel in Channel.values:
+        rows = rows.filter(channel=channel)
+    if policy:
+        rows = rows.filter(policy_id=policy)
+    if state == "open":
+        rows = rows.filter(status__in=OPEN_STATUSES)
+    elif state == "overdue":
+        rows = rows.filter(status__in=OPEN_STATUSES, submitted_at__lt=now - _target())
+    page = Paginator(rows.order_by("submitted_at", "id"), 50).get_page(request.GET.get("page"))
+    for item in page:
+        age = now - item.submitted_at
+        item.age_hours = int(age.total_seconds() // 3600)
+        item.overdue = item.status in OPEN_STATUSES and age > _target()
+        item.masked_name = mask_name(item.person.name)
+        item.masked_id = mask(item.person.id_number)
+    return render_staff(
+        request,
+        "clearances/queue.html",
+        {
+            "page": page,
+            "channels": Channel.choices,
+            "channel": channel,
+            "policy": policy,
+            "state": state,
+            "target_hours": settings.CLEARANCE_TARGET_HOURS,
+        },
+    )
+
+
+@login_required
+def detail(request, pk: int):
+    require_role(request.user, DESK_READERS)
+    clearance = (
+        scope_queryset(Clearance.objects.select_related("person"), request.user)
+        .filter(pk=pk)
+        .first()
+    )
+    if clearance is None:
+        raise Http404("没有这个申请,或不在您负责的区县")
+    now = timezone.now()
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in DECISIONS:
+            messages.error(request, "请选择审核操作")
+        else:
+            try:
+                do_review(clearance.pk, action, request.user, now, request.POST.get("reason", ""))
+            except (ClearanceError, PermissionDenied) as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, f"已{machine.ACTION_LABELS[action]}")
+                return redirect("clearances:detail", pk=pk)
+    # Opening a request shows a person's record: audited like any other view of it.
+    record(
+        request.user, "clearance.view", "clearance", clearance.pk, {"person": clearance.person_id}
+    )
+    return render_staff(
+        request,
+        "clearances/detail.html",
+        {
+            "clearance": clearance,
+            "masked_name": mask_name(clearance.person.name),
+            "masked_id": mask(clearance.person.id_number),
+            "status_label": machine.STATUS_LABELS[clearance.status],
+            "steps": clearance.steps,
+            "action_labels": machine.ACTION_LABELS,
+            "can_decide": may_decide(request.user, clearance) and clearance.status in OPEN_STATUSES,
+            "decisions": [(a, machine.ACTION_LABELS[a]) for a in DECISIONS],
+            "age_hours": int((now - clearance.submitted_at).total_seconds() // 3600),
+        },
+    )
