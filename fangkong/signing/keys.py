@@ -65,7 +65,8 @@ def create_key(now: datetime) -> SigningKey:
     """A new Ed25519 key pair: the private half to a file, the public half to the database."""
     private = Ed25519PrivateKey.generate()
     raw = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    kid = tokens.b64encode(hashlib.sha256(raw).digest()[:9])
+    # Hex, not base64url: a key id starting with "-" would read as an option on the command line.
+    kid = "k" + hashlib.sha256(raw).hexdigest()[:15]
     pem = private.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     _write_secret(key_dir() / f"{kid}.pem", pem)
     key = SigningKey.objects.create(kid=kid, public_key=tokens.b64encode(raw), created_at=now)

@@ -59,3 +59,11 @@ def test_the_key_set_lists_retired_keys_until_their_codes_expire_and_revoked_one
     published = keys.key_set(NOW)
     assert old not in {k["kid"] for k in published["keys"]}
     assert [r["kid"] for r in published["revoked"]] == [old]
+
+
+def test_every_key_id_can_be_typed_on_the_command_line():
+    # A base64url id could begin with "-" and read as an option (seen once in CI).
+    for _ in range(40):
+        kid = keys.create_key(NOW).kid
+        args = build_parser().parse_args(["keys", "revoke", kid, "--reason", "演练"])
+        assert args.kid == kid and kid.isalnum()
