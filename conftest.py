@@ -23,6 +23,7 @@ def _signing_keys_in_a_temporary_directory(tmp_path_factory):
     from django.conf import settings
 
     settings.KEY_DIR = tmp_path_factory.mktemp("keys")
+    settings.EVIDENCE_DIR = tmp_path_factory.mktemp("evidence")
 
 
 @pytest.fixture(autouse=True)

@@ -34,6 +34,12 @@ CODE_TOKEN_TTL_SECONDS = int(os.environ.get("FANGKONG_CODE_TTL_SECONDS", "180"))
 # demo "sent" and exists only where FANGKONG_DEV_OUTBOX is on (make demo turns it on).
 # The service time a clearance should be decided within (the review desk marks it overdue after).
 CLEARANCE_TARGET_HOURS = int(os.environ.get("FANGKONG_CLEARANCE_TARGET_HOURS", "24"))
+# Evidence files of appeals and employer lists: outside the web root, served by a checked view.
+EVIDENCE_DIR = Path(os.environ.get("FANGKONG_EVIDENCE_DIR", DATA_DIR / "evidence"))
+EVIDENCE_MAX_BYTES = int(os.environ.get("FANGKONG_EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024)))
+EVIDENCE_FILES_PER_REQUEST = 5
+# A resident may open this many online appeals (or resubmit) in 24 hours.
+APPEALS_PER_DAY = int(os.environ.get("FANGKONG_APPEALS_PER_DAY", "3"))
 SMS_SENDER = os.environ.get("FANGKONG_SMS_SENDER", "fangkong.residents.sms.OutboxSender")
 DEV_OUTBOX = env_bool("FANGKONG_DEV_OUTBOX", DEBUG)
 SECRET_KEY = env_secret("FANGKONG_SECRET_KEY", "insecure-local-development-key-change-me")

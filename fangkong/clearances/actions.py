@@ -45,9 +45,17 @@ def _store(clearance: Clearance, state: machine.Clearance) -> None:
 
 
 def do_submit(
-    person: Person, policy_id: str, channel: str, now: datetime, *, user=None, description=""
+    person: Person,
+    policy_id: str,
+    channel: str,
+    now: datetime,
+    *,
+    user=None,
+    description="",
+    batch=None,
 ):
-    """Open a clearance of one reason the person holds now (the version in force)."""
+    """Open a clearance of one reason the person holds now (the version in force). Inside a
+    caller's transaction it joins it (an employer batch, an appeal with its files)."""
     reason = next((r for r in explain(person, now).reasons if r.policy == policy_id), None)
     if reason is None:
         raise ClearanceError("该居民当前没有因此政策被赋码,无需申请")
@@ -61,6 +69,7 @@ def do_submit(
         description=description,
         submitted_by=user,
         submitted_at=now,
+        batch=batch,
     )
     _store(clearance, state)
     try:

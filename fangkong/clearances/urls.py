@@ -1,9 +1,13 @@
 from django.urls import path
 
-from fangkong.clearances import views
+from fangkong.clearances import batches_views, figures, hotline, views
 
 app_name = "clearances"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("evidence/<int:pk>/", views.evidence, name="evidence"),
+    *hotline.urlpatterns,
+    *batches_views.urlpatterns,
+    *figures.urlpatterns,
 ]

@@ -20,7 +20,9 @@ from fangkong.accounts.scoping import CITY_WIDE, require_role, scope_queryset
 from fangkong.accounts.views import render_staff
 from fangkong.audit.actions import record
 from fangkong.clearances.actions import ClearanceError, do_review, may_decide
-from fangkong.clearances.models import OPEN_STATUSES, Channel, Clearance
+from fangkong.clearances.evidence import response as evidence_response
+from fangkong.clearances.evidence import staff_may_read
+from fangkong.clearances.models import OPEN_STATUSES, Channel, Clearance, Evidence
 from fangkong.engine import clearances as machine
 from fangkong.engine.id_numbers import mask, mask_name
 
@@ -111,3 +113,19 @@ def detail(request, pk: int):
             "age_hours": int((now - clearance.submitted_at).total_seconds() // 3600),
         },
     )
+
+
+@login_required
+def evidence(request, pk: int):
+    """One evidence file, for the reviewers who may see it; every opening is audited."""
+    item = Evidence.objects.select_related("clearance", "batch").filter(pk=pk).first()
+    if item is None or not staff_may_read(request.user, item):
+        raise Http404("没有这个材料,或您无权查看")
+    record(
+        request.user,
+        "evidence.view",
+        "evidence",
+        item.pk,
+        {"clearance": item.clearance_id, "batch": item.batch_id},
+    )
+    return evidence_response(item)

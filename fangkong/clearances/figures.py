@@ -1,0 +1,3 @@
+"""Clearance figures for the command centre (解码统计)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The 12345 code desk (赋码工作专席)."""
+
+urlpatterns: list = []
