@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from fangkong.checkpoints.api import router as checkpoints_router
+from fangkong.clearances.api import router as clearances_router
 from fangkong.ingest.api import router as ingest_router
 
 api = NinjaAPI(
@@ -14,3 +15,4 @@ api = NinjaAPI(
 )
 api.add_router("/ingest", ingest_router)
 api.add_router("/", checkpoints_router)
+api.add_router("/clearances", clearances_router)

@@ -103,13 +103,20 @@ def cmd_demo(args) -> int:
     from django.utils import timezone
 
     from fangkong.demo.build import print_logins
+    from fangkong.demo.clearances import seed_clearances
     from fangkong.demo.gates import print_gates, seed_gates
     from fangkong.demo.story import run_story
 
     progress = Progress("生成演示城市", sys.stderr.isatty())
     summary = run_story(residents=args.residents, seed=args.seed, progress=progress)
     progress.close()
+    unscanned = summary.pop("unscanned_ids")
     gates = seed_gates(timezone.now())
+    cleared = seed_clearances(unscanned, timezone.now())
+    summary["text"] += (
+        f"\n未扫码采样的{cleared['rows']:,}人由{cleared['batches']:,}家单位集中申请解码:"
+        f"{cleared['approved']:,}人已审核通过转绿,{cleared['pending']:,}人(演示企业的名单)待审核。"
+    )
     print(json.dumps(summary, ensure_ascii=False, indent=2) if args.json else summary["text"])
     print_logins(sys.stdout, host=args.host, port=args.port)
     print_gates(sys.stdout, gates, host=args.host, port=args.port)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
+from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import (
     AUDIT_READERS,
     CHECKPOINT_VERIFIERS,
@@ -61,6 +62,24 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
         ),
     ),
     ("clearances:queue", "解码审核", CODE_STATS_READERS, ("clearances:queue", "clearances:detail")),
+    (
+        "clearances:batches",
+        "单位集中申请",
+        frozenset({Role.EMPLOYER, Role.DISTRICT_REVIEWER, Role.COMMAND_CENTRE}),
+        ("clearances:batches", "clearances:batch", "clearances:batch_new"),
+    ),
+    (
+        "clearances:hotline",
+        "12345专席",
+        frozenset({Role.HOTLINE, Role.COMMAND_CENTRE}),
+        ("clearances:hotline", "clearances:hotline_caller"),
+    ),
+    (
+        "clearances:figures",
+        "解码统计",
+        frozenset({Role.COMMAND_CENTRE, Role.ADMIN, Role.AUDITOR, Role.DISTRICT_REVIEWER}),
+        ("clearances:figures",),
+    ),
     (
         "checkpoints:list",
         "卡口核验",

@@ -6,4 +6,5 @@ app_name = "audit"
 urlpatterns = [
     path("", views.log, name="log"),
     path("verify/", views.verify, name="verify"),
+    path("export/", views.export, name="export"),
 ]

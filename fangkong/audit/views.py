@@ -1,15 +1,31 @@
-"""The audit log for auditors: entries newest first, and a check of the hash chain."""
+"""The audit log for auditors: entries newest first, a check of the hash chain, and an export of
+the log (CSV for a spreadsheet, JSON Lines for re-checking the chain elsewhere).
 
+Each entry's hash is SHA-256 over the UTF-8 JSON array
+[prev_hash, at (UTC, ISO 8601 with microseconds), actor_name, action, target_type, target_id,
+detail], written with sorted keys, no spaces and non-ASCII characters as they are
+(fangkong.audit.actions._digest). The export gives exactly those values, so an auditor can
+recompute every hash, and check that each entry's prev_hash is the hash of the one before.
+"""
+
+import csv
+import json
+from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.utils import timezone
 
 from fangkong.accounts.scoping import AUDIT_READERS, require_role
 from fangkong.accounts.views import render_staff
-from fangkong.audit.actions import verify_chain
+from fangkong.audit.actions import record, verify_chain
 from fangkong.audit.models import AuditEntry
 
+BEIJING = ZoneInfo("Asia/Shanghai")
 ENTRIES_PER_PAGE = 50
 ACTION_LABELS = {
     "person.search": "查询居民",
@@ -33,42 +49,82 @@ ACTION_LABELS = {
     "clearance.approve": "批准解码申请",
     "clearance.reject": "驳回解码申请",
     "clearance.request_evidence": "要求补充材料",
+    "audit.export": "导出审计日志",
 }
+TEXT_FILTERS = ("action", "prefix", "actor", "target")
+EXPORT_FORMATS = ("csv", "jsonl")
+EXPORT_CHUNK = 2000
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-@login_required
-def log(request):
-    require_role(request.user, AUDIT_READERS)
-    entries = AuditEntry.objects.all()
-    action = request.GET.get("action", "").strip()
-    actor = request.GET.get("actor", "").strip()
-    target = request.GET.get("target", "").strip()
-    if action:
-        entries = entries.filter(action=action)
-    if actor:
-        entries = entries.filter(actor_name=actor)
-    if target:
-        kind, _, ident = target.partition(":")
+class LogFilterForm(forms.Form):
+    """What the log page and the export narrow the log to: an action (exact) or the start of
+    one (`clearance.` for every step of a clearance), an actor, a target (`person:12` or
+    `person`), and Beijing days from start to end inclusive."""
+
+    action = forms.CharField(required=False, max_length=48)
+    prefix = forms.CharField(required=False, max_length=48)
+    actor = forms.CharField(required=False, max_length=150)
+    target = forms.CharField(required=False, max_length=100)
+    start = forms.DateField(label="起始日期", required=False)
+    end = forms.DateField(label="截止日期", required=False)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError("起始日期不能晚于截止日期。")
+        return data
+
+
+def _filters(form: LogFilterForm) -> dict:
+    """The filters asked for, as text (what the page links and the export record carry). An
+    invalid date is left out (the page says so; the export refuses it)."""
+    data = form.cleaned_data if form.is_valid() else {}
+    values = {name: (form.data.get(name) or "").strip() for name in TEXT_FILTERS}
+    if data:
+        values |= {name: data[name].isoformat() for name in ("start", "end") if data.get(name)}
+    return {name: value for name, value in values.items() if value}
+
+
+def filter_entries(entries, filters: dict):
+    if filters.get("action"):
+        entries = entries.filter(action=filters["action"])
+    if filters.get("prefix"):
+        entries = entries.filter(action__startswith=filters["prefix"])
+    if filters.get("actor"):
+        entries = entries.filter(actor_name=filters["actor"])
+    if filters.get("target"):
+        kind, _, ident = filters["target"].partition(":")
         entries = (
             entries.filter(target_type=kind, target_id=ident)
             if ident
             else entries.filter(target_type=kind)
         )
+    if filters.get("start"):
+        day = datetime.fromisoformat(filters["start"]).date()
+        entries = entries.filter(at__gte=datetime.combine(day, time.min, BEIJING))
+    if filters.get("end"):
+        day = datetime.fromisoformat(filters["end"]).date() + timedelta(days=1)
+        entries = entries.filter(at__lt=datetime.combine(day, time.min, BEIJING))
+    return entries
+
+
+@login_required
+def log(request):
+    require_role(request.user, AUDIT_READERS)
+    form = LogFilterForm(request.GET)
+    filters = _filters(form)
+    entries = filter_entries(AuditEntry.objects.all(), filters)
     page = Paginator(entries.order_by("-id"), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     for entry in page:
         entry.action_label = ACTION_LABELS.get(entry.action, "")
-    query = urlencode(
-        [
-            (name, value)
-            for name, value in (("action", action), ("actor", actor), ("target", target))
-            if value
-        ]
-    )
+    action = filters.get("action", "")
+    query = urlencode(list(filters.items()))
     context = {
         "page": page,
-        "action": action,
-        "actor": actor,
-        "target": target,
+        **{name: filters.get(name, "") for name in (*TEXT_FILTERS, "start", "end")},
+        "filter_errors": [e for errors in form.errors.values() for e in errors],
         "extra_query": query,
         "actions": sorted({*ACTION_LABELS, *([action] if action else [])}),
         "action_labels": ACTION_LABELS,
@@ -87,3 +143,126 @@ def verify(request):
     """The chain check alone, for htmx to put in the log page."""
     require_role(request.user, AUDIT_READERS)
     return render_staff(request, "audit/_verification.html", {"verification": _verification()})
+
+
+# -- export ---------------------------------------------------------------------------------
+
+CSV_HEADER = [
+    "编号",
+    "时间(北京时间)",
+    "时间(UTC,参与哈希)",
+    "操作人",
+    "操作",
+    "对象类型",
+    "对象编号",
+    "详情(JSON)",
+    "前一条哈希",
+    "哈希",
+]
+EXPORT_FIELDS = (
+    "id",
+    "at",
+    "actor_name",
+    "action",
+    "target_type",
+    "target_id",
+    "detail",
+    "prev_hash",
+    "hash",
+)
+
+
+def hashed_time(at: datetime) -> str:
+    """The entry's time as it enters the hash."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical_json(detail) -> str:
+    """The detail as it enters the hash."""
+    return json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _csv_cell(value: str) -> str:
+    """Text a spreadsheet will not run as a formula. Such a cell no longer hashes as stored:
+    JSON Lines keeps every value exactly."""
+    return "'" + value if value.startswith(CSV_FORMULA_START) else value
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_lines(rows):
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # UTF-8 byte-order mark: Excel then reads the Chinese as UTF-8
+    yield writer.writerow(CSV_HEADER)
+    for pk, at, actor_name, action, target_type, target_id, detail, prev_hash, digest in rows:
+        yield writer.writerow(
+            [
+                pk,
+                at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+                hashed_time(at),
+                _csv_cell(actor_name),
+                _csv_cell(action),
+                _csv_cell(target_type),
+                _csv_cell(target_id),
+                canonical_json(detail),
+                prev_hash,
+                digest,
+            ]
+        )
+
+
+def _jsonl_lines(rows):
+    for pk, at, actor_name, action, target_type, target_id, detail, prev_hash, digest in rows:
+        line = {
+            "id": pk,
+            "at": hashed_time(at),
+            "at_local": at.astimezone(BEIJING).isoformat(),
+            "actor_name": actor_name,
+            "action": action,
+            "target_type": target_type,
+            "target_id": target_id,
+            "detail": detail,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        }
+        yield json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+@login_required
+def export(request):
+    """The log, or the part the filters select, oldest first, streamed as CSV or JSON Lines.
+    The export is itself audited: who, which filters, and the last entry it could include (so
+    the file can be matched to its record; entries written meanwhile are left out)."""
+    require_role(request.user, AUDIT_READERS)
+    form = LogFilterForm(request.GET)
+    fmt = request.GET.get("format", "csv")
+    if fmt not in EXPORT_FORMATS:
+        return HttpResponseBadRequest("format 只能是 csv 或 jsonl".encode())
+    if not form.is_valid():
+        errors = " ".join(e for errors in form.errors.values() for e in errors)
+        return HttpResponseBadRequest(f"筛选条件有误:{errors}".encode())
+    filters = _filters(form)
+    up_to = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    record(
+        request.user,
+        "audit.export",
+        detail={"format": fmt, "filters": filters, "up_to": up_to},
+    )
+    rows = (
+        filter_entries(AuditEntry.objects.filter(id__lte=up_to), filters)
+        .order_by("id")
+        .values_list(*EXPORT_FIELDS)
+        .iterator(chunk_size=EXPORT_CHUNK)
+    )
+    if fmt == "csv":
+        response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = StreamingHttpResponse(
+            _jsonl_lines(rows), content_type="application/x-ndjson; charset=utf-8"
+        )
+    stamp = timezone.now().astimezone(BEIJING).strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.{fmt}"'
+    return response

@@ -4,15 +4,18 @@ approval adds a version-scoped exemption and re-evaluates the person at once."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import districts_of, role_of
 from fangkong.audit.actions import record
-from fangkong.clearances.models import Clearance
+from fangkong.clearances.evidence import EvidenceError, check, store
+from fangkong.clearances.models import Channel, Clearance
 from fangkong.codes.models import CodeChange, Exemption
 from fangkong.codes.queries import explain
 from fangkong.engine import clearances as machine
@@ -25,8 +28,16 @@ class ClearanceError(ValueError):
     """A request that cannot be made or a step that cannot be taken, said in Chinese."""
 
 
+_ASK = object()
+
+
 def _actor(user, person: Person) -> str:
     return user.get_username() if user is not None else f"居民#{person.pk}"
+
+
+def _audit_actor(user, person: Person):
+    """The staff user, or the resident acting for themselves (named in the log, no account)."""
+    return user if user is not None else SimpleNamespace(username=_actor(None, person), pk=None)
 
 
 def _state(clearance: Clearance) -> machine.Clearance:
@@ -53,10 +64,16 @@ def do_submit(
     user=None,
     description="",
     batch=None,
+    held=_ASK,
 ):
     """Open a clearance of one reason the person holds now (the version in force). Inside a
-    caller's transaction it joins it (an employer batch, an appeal with its files)."""
-    reason = next((r for r in explain(person, now).reasons if r.policy == policy_id), None)
+    caller's transaction it joins it (an employer batch, an appeal with its files). `held`: the
+    reason as the caller just evaluated it (None: not held), to save asking again."""
+    reason = (
+        next((r for r in explain(person, now).reasons if r.policy == policy_id), None)
+        if held is _ASK
+        else held
+    )
     if reason is None:
         raise ClearanceError("该居民当前没有因此政策被赋码,无需申请")
     state = machine.submit(_actor(user, person), now, description)
@@ -76,7 +93,7 @@ def do_submit(
         with transaction.atomic():
             clearance.save()
             record(
-                user,
+                _audit_actor(user, person),
                 "clearance.submit",
                 "clearance",
                 clearance.pk,
@@ -89,7 +106,11 @@ def do_submit(
 
 
 def may_decide(user, clearance: Clearance) -> bool:
-    if role_of(user) not in DECIDERS:
+    """Whether the decision form is offered; do_review also refuses the request's submitter."""
+    if role_of(user) not in DECIDERS or clearance.submitted_by_id == user.pk:
+        return False
+    # An override is approved by the command centre: a second person above the district.
+    if clearance.channel == Channel.OVERRIDE and role_of(user) != Role.COMMAND_CENTRE:
         return False
     districts = districts_of(user)
     return districts is None or clearance.county_code in districts
@@ -101,7 +122,11 @@ def do_review(clearance_id: int, action: str, user, now: datetime, reason: str =
         clearance = (
             Clearance.objects.select_for_update().select_related("person").get(pk=clearance_id)
         )
+        if role_of(user) in DECIDERS and clearance.submitted_by_id == user.pk:
+            raise ClearanceError("不能审核本人提交的申请")
         if not may_decide(user, clearance):
+            if clearance.channel == Channel.OVERRIDE:
+                raise PermissionDenied("人工复核须由指挥部的另一名工作人员批准")
             raise PermissionDenied("您无权审核此区县的申请")
         try:
             state = machine.transition(
@@ -138,3 +163,116 @@ def do_review(clearance_id: int, action: str, user, now: datetime, reason: str =
                 detail=f"解码申请 #{clearance.pk} 通过",
             )
     return clearance
+
+
+# -- the resident's own appeal (线上申诉) ---------------------------------------------------------
+
+
+def _check_files(files) -> None:
+    if len(files) > settings.EVIDENCE_FILES_PER_REQUEST:
+        raise ClearanceError(f"最多上传 {settings.EVIDENCE_FILES_PER_REQUEST} 个文件")
+    try:
+        for upload in files:  # every file is checked before anything is written
+            check(upload)
+            upload.seek(0)
+    except EvidenceError as error:
+        raise ClearanceError(str(error)) from None
+
+
+def _within_rate(person: Person, now: datetime) -> None:
+    since = now - timedelta(days=1)
+    recent = sum(
+        1
+        for steps in Clearance.objects.filter(
+            person=person, channel=Channel.APPEAL, submitted_at__gte=since - timedelta(days=60)
+        ).values_list("steps", flat=True)
+        for s in steps
+        if s["action"] in ("submit", machine.RESUBMIT) and datetime.fromisoformat(s["at"]) >= since
+    )
+    if recent >= settings.APPEALS_PER_DAY:
+        raise ClearanceError(f"24小时内最多提交 {settings.APPEALS_PER_DAY} 次申诉,请稍后再试")
+
+
+def do_appeal(person: Person, policy_id: str, description: str, files, now: datetime) -> Clearance:
+    """A resident's appeal with evidence: the request and its files land together or not at all."""
+    description = description.strip()
+    if len(description) < 5:
+        raise ClearanceError("请说明情况(何时何地采样、为何没有记录),至少5个字")
+    if not files:
+        raise ClearanceError("请上传至少一份证明材料(采样凭证截图、单位证明等)")
+    _check_files(files)
+    _within_rate(person, now)
+    with transaction.atomic():
+        clearance = do_submit(person, policy_id, Channel.APPEAL, now, description=description)
+        for upload in files:
+            store(upload, now, clearance=clearance)
+    return clearance
+
+
+def _own_appeal(clearance_id: int, person: Person) -> Clearance:
+    clearance = (
+        Clearance.objects.select_for_update()
+        .filter(pk=clearance_id, person=person, channel=Channel.APPEAL)
+        .first()
+    )
+    if clearance is None:
+        raise ClearanceError("没有这个申诉")
+    return clearance
+
+
+def do_appellant_step(
+    clearance_id: int, person: Person, action: str, now: datetime, note: str = "", files=()
+) -> Clearance:
+    """The appellant resubmits with more evidence, or withdraws."""
+    if action not in (machine.RESUBMIT, machine.WITHDRAW):
+        raise ClearanceError("未知的操作")
+    if action == machine.RESUBMIT:
+        if not files and not note.strip():
+            raise ClearanceError("请补充说明或上传材料后再提交")
+        _check_files(files)
+        _within_rate(person, now)
+    with transaction.atomic():
+        clearance = _own_appeal(clearance_id, person)
+        try:
+            state = machine.transition(
+                _state(clearance),
+                action,
+                actor=_actor(None, person),
+                side="applicant",
+                now=now,
+                reason=note,
+            )
+        except machine.TransitionError as error:
+            raise ClearanceError(str(error)) from None
+        _store(clearance, state)
+        clearance.save()
+        for upload in files:
+            store(upload, now, clearance=clearance)
+        record(
+            _audit_actor(None, person),
+            f"clearance.{action}",
+            "clearance",
+            clearance.pk,
+            {"person": person.pk, "files": len(files)},
+            at=now,
+        )
+    return clearance
+
+
+# -- the exceptional manual override (人工复核解除, two people) -----------------------------------
+
+
+def do_propose_override(person: Person, policy_id: str, user, now: datetime, reason: str):
+    """Propose exempting a person from one reason outside the channels above. It takes effect
+    only when another staff member of the command centre approves it on the review desk; the
+    reason is shown to the resident. It removes a reason; nothing here can add one or set a
+    colour."""
+    if role_of(user) not in DECIDERS:
+        raise PermissionDenied("只有区县审核员和指挥部可以提出人工复核")
+    districts = districts_of(user)
+    if districts is not None and person.county_code not in districts:
+        raise PermissionDenied("此居民不在您负责的区县")
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise ClearanceError("请写明人工复核的理由(至少10个字,居民可见)")
+    return do_submit(person, policy_id, Channel.OVERRIDE, now, user=user, description=reason)

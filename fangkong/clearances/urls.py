@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("<int:pk>/", views.detail, name="detail"),
     path("evidence/<int:pk>/", views.evidence, name="evidence"),
+    path("override/<int:person_pk>/", views.propose_override, name="propose_override"),
     *hotline.urlpatterns,
     *batches_views.urlpatterns,
     *figures.urlpatterns,

@@ -4,27 +4,36 @@ whole city; only district reviewers of the person's district and the command cen
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import CITY_WIDE, require_role, scope_queryset
 from fangkong.accounts.views import render_staff
 from fangkong.audit.actions import record
-from fangkong.clearances.actions import ClearanceError, do_review, may_decide
+from fangkong.clearances.actions import (
+    ClearanceError,
+    do_propose_override,
+    do_review,
+    may_decide,
+)
 from fangkong.clearances.evidence import response as evidence_response
 from fangkong.clearances.evidence import staff_may_read
 from fangkong.clearances.models import OPEN_STATUSES, Channel, Clearance, Evidence
 from fangkong.engine import clearances as machine
 from fangkong.engine.id_numbers import mask, mask_name
+from fangkong.people.models import Person
 
 DESK_READERS = CITY_WIDE | {Role.DISTRICT_REVIEWER}
 DECISIONS = (machine.START_REVIEW, machine.APPROVE, machine.REJECT, machine.REQUEST_EVIDENCE)
@@ -75,7 +84,7 @@ def queue(request):
 def detail(request, pk: int):
     require_role(request.user, DESK_READERS)
     clearance = (
-        scope_queryset(Clearance.objects.select_related("person"), request.user)
+        scope_queryset(Clearance.objects.select_related("person", "batch"), request.user)
         .filter(pk=pk)
         .first()
     )
@@ -106,7 +115,17 @@ def detail(request, pk: int):
             "masked_name": mask_name(clearance.person.name),
             "masked_id": mask(clearance.person.id_number),
             "status_label": machine.STATUS_LABELS[clearance.status],
-            "steps": clearance.steps,
+            "steps": [s | {"when": datetime.fromisoformat(s["at"])} for s in clearance.steps],
+            # The request's own files and its employer list's document, to those who may open them.
+            "evidence": [
+                e
+                for e in Evidence.objects.filter(
+                    Q(clearance=clearance) | Q(batch_id=clearance.batch_id, batch__isnull=False)
+                )
+                .select_related("clearance", "batch")
+                .order_by("uploaded_at", "id")
+                if staff_may_read(request.user, e)
+            ],
             "action_labels": machine.ACTION_LABELS,
             "can_decide": may_decide(request.user, clearance) and clearance.status in OPEN_STATUSES,
             "decisions": [(a, machine.ACTION_LABELS[a]) for a in DECISIONS],
@@ -129,3 +148,25 @@ def evidence(request, pk: int):
         {"clearance": item.clearance_id, "batch": item.batch_id},
     )
     return evidence_response(item)
+
+
+@login_required
+@require_POST
+def propose_override(request, person_pk: int):
+    """From the person page: propose a two-person override of one reason."""
+    subject = scope_queryset(Person.objects.all(), request.user).filter(pk=person_pk).first()
+    if subject is None:
+        raise Http404
+    try:
+        clearance = do_propose_override(
+            subject,
+            request.POST.get("policy", ""),
+            request.user,
+            timezone.now(),
+            request.POST.get("reason", ""),
+        )
+    except (ClearanceError, PermissionDenied) as error:
+        messages.error(request, str(error))
+        return redirect(f"{reverse('people:person', args=[subject.pk])}#code")
+    messages.success(request, "已提出人工复核,须由指挥部另一名工作人员批准后生效")
+    return redirect("clearances:detail", pk=clearance.pk)

@@ -221,6 +221,7 @@ def build_demo(
     generated: dict[str, int] = {}
     loaded: dict[str, Loaded] = {}
     generate_seconds = 0.0
+    unscanned: list[str] = []  # their employers apply for them (fangkong.demo.clearances)
     done = 0
     folder = Path(tempfile.mkdtemp(prefix="fangkong-demo-", dir=workdir))
     try:
@@ -234,6 +235,7 @@ def build_demo(
             generate_seconds += time.perf_counter() - tick
             for key, value in block.stats.items():
                 generated[key] = generated.get(key, 0) + int(value)
+            unscanned.extend(block.unscanned.to_pylist())
             block = None  # the files are written: free the tables before loading them
             done = ingest_files(files, now=now, loaded=loaded, progress=progress, done=done)
             for _, path in files:
@@ -248,6 +250,7 @@ def build_demo(
         "sites": geo.site_count,
         "staff": staff,
         "generated": generated,  # the whole scenario, before leaving out facts after `now`
+        "unscanned_ids": unscanned,
         "loaded": {kind: value.as_dict() for kind, value in loaded.items()},
         "rejected": sum(v.rejected for v in loaded.values()),
         "seconds": {

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import PERSON_READERS, has_role, require_role, scope_queryset
 from fangkong.accounts.views import POLICY_READERS, county_names, render_staff
 from fangkong.audit.actions import record
@@ -39,6 +40,8 @@ from fangkong.testing.queries import load_testing_facts
 ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 MAX_RESULTS = 50
+# Who may propose a two-person override (the approver is another command-centre member).
+OVERRIDE_PROPOSERS = frozenset({Role.DISTRICT_REVIEWER, Role.COMMAND_CENTRE})
 RESULT_LABELS = {"negative": "阴性", "positive": "阳性", "invalid": "无效"}
 POOL_LABELS = {1: "单管", 10: "10混1", 20: "20混1"}
 MAX_CODE_CHANGES = 200
@@ -256,5 +259,6 @@ def person(request, pk: int):
             "code_changes": code_changes,
             "more_code_changes": more_changes,
             "can_read_policies": has_role(request.user, POLICY_READERS),
+            "can_propose_override": has_role(request.user, OVERRIDE_PROPOSERS),
         },
     )

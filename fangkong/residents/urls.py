@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fangkong.residents import views
+from fangkong.residents import appeals, views
 
 app_name = "residents"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("qr/", views.qr, name="qr"),
     path("history/", views.history, name="history"),
     path("antigen/", views.antigen, name="antigen"),
-    path("clear/<str:policy_id>/", views.clearing, name="clear"),
+    path("clear/<str:policy_id>/", appeals.clearing, name="clear"),
+    path("clear/<str:policy_id>/<int:pk>/", appeals.appeal_step, name="appeal_step"),
+    path("evidence/<int:pk>/", appeals.evidence, name="evidence"),
     path("outbox/", views.outbox, name="outbox"),
 ]

@@ -1,5 +1,5 @@
 """The resident's phone pages: sign-in by one-time code, the code page with its QR, the code's
-history, antigen self-test reports, how to clear a reason, and the dev outbox."""
+history, antigen self-test reports, and the dev outbox (clearing a reason: residents.appeals)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 
 from fangkong.clearances.models import Clearance
 from fangkong.codes.models import CodeChange
-from fangkong.policies.queries import published_policies
 from fangkong.residents import otp
 from fangkong.residents.forms import AntigenForm, CodeForm, IdNumberForm
 from fangkong.residents.models import OutboxMessage
@@ -104,6 +103,11 @@ def home(request):
             "latest_antigen": AntigenTest.objects.filter(person=request.resident)
             .order_by("-tested_at")
             .first(),
+            # Requests made for them (any channel): open ones to follow, decided ones with the
+            # reason, an override's reason included.
+            "clearances": Clearance.objects.filter(person=request.resident).order_by(
+                "-submitted_at"
+            )[:5],
             **_qr_context(page.token),
         },
     )
@@ -145,29 +149,9 @@ def antigen(request):
     return render(request, "residents/antigen_error.html", {"form": form}, status=400)
 
 
-@never_cache
-@resident_required
-def clearing(request, policy_id: str):
-    """How a reason is cleared, and where to ask if the resident thinks it is wrong."""
-    now = timezone.now()
-    policy = next((p for p in published_policies(now) if p.id == policy_id), None)
-    if policy is None:
-        raise Http404
-    page = code_page(request.resident, now)
-    reason = next((r for r in page.code.reasons if r.policy == policy_id), None)
-    requests = Clearance.objects.filter(person=request.resident, policy_id=policy_id).order_by(
-        "-submitted_at"
-    )
-    return render(
-        request,
-        "residents/clearing.html",
-        {"policy": policy, "reason": reason, "requests": requests},
-    )
-
-
 def outbox(request):
     """The demo's text messages (development only)."""
     if not settings.DEV_OUTBOX:
         raise Http404
-    messages = OutboxMessage.objects.all()[:20]
-    return render(request, "residents/outbox.html", {"messages": messages})
+    texts = OutboxMessage.objects.all()[:20]
+    return render(request, "residents/outbox.html", {"texts": texts})
