@@ -1,4 +1,5 @@
-"""`fangkong audit verify [--expect-head ID:HASH] [--json]`: check the hash chain of the audit log.
+"""`fangkong audit verify [--expect-head ID:HASH] [--json]`: check the hash chain of the audit log,
+and the code changes against the seals the chain holds for them (fangkong.audit.sealing).
 
 An edited entry no longer hashes to its stored value; a deleted one breaks the link of the entry
 after it. Deleting the newest entries leaves a shorter chain that is still whole, so the command
@@ -15,11 +16,16 @@ import sys
 def cmd_audit(args) -> int:
     from fangkong.audit.actions import verify_chain
     from fangkong.audit.models import AuditEntry
+    from fangkong.audit.sealing import verify_code_changes
 
     ok, bad_id = verify_chain()
     head = AuditEntry.objects.order_by("-id").values("id", "hash").first()
     problem = ""
-    if not ok:
+    sealed = verify_code_changes() if ok else []
+    if sealed:
+        ok = False
+        problem = f"赋码变更记录与审计存证不符({len(sealed)} 组),首个:{sealed[0]}"
+    elif not ok:
         entry = AuditEntry.objects.filter(pk=bad_id).first()
         problem = f"第 {bad_id} 条记录与链不符(被修改,或它之前的记录被删除)" + (
             f":{entry.at.isoformat()} {entry.actor_name} {entry.action}" if entry else ""
@@ -45,7 +51,7 @@ def cmd_audit(args) -> int:
             )
         )
     elif ok:
-        print(f"审计日志完整:{count:,} 条记录,哈希链无断裂")
+        print(f"审计日志完整:{count:,} 条记录,哈希链无断裂,赋码变更与存证一致")
         if head:
             print(f"链头 {head['id']}:{head['hash']}(请在库外留存,下次用 --expect-head 核对)")
     else:

@@ -24,6 +24,7 @@ from fangkong.accounts.scoping import AUDIT_READERS, require_role
 from fangkong.accounts.views import render_staff
 from fangkong.audit.actions import record, verify_chain
 from fangkong.audit.models import AuditEntry
+from fangkong.audit.sealing import verify_code_changes
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 ENTRIES_PER_PAGE = 50
@@ -135,7 +136,14 @@ def log(request):
 
 def _verification() -> dict:
     ok, bad_id = verify_chain()
-    return {"ok": ok, "bad_id": bad_id, "count": AuditEntry.objects.count()}
+    sealed = verify_code_changes() if ok else []
+    return {
+        "ok": ok and not sealed,
+        "chain_ok": ok,
+        "bad_id": bad_id,
+        "count": AuditEntry.objects.count(),
+        "code_changes": sealed[:20],
+    }
 
 
 @login_required

@@ -101,14 +101,18 @@ def _county(evidence: Evidence) -> set[str]:
 
 def staff_may_read(user, evidence: Evidence) -> bool:
     """Reviewers: of the person's district, or the command centre (which reviews city-wide); and
-    the employer liaison who uploaded it. Nobody else, hotline and auditors included."""
+    the liaisons of the employer whose list it supports. Nobody else, hotline and auditors
+    included."""
     from fangkong.accounts.models import Role
 
     role = role_of(user)
     if role == Role.COMMAND_CENTRE:
         return True
-    if role == Role.EMPLOYER:
-        return evidence.uploaded_by_id == user.pk
+    if role == Role.EMPLOYER:  # the liaisons of the company that uploaded it
+        if evidence.batch_id is None or evidence.uploaded_by_id is None:
+            return False
+        mine = (user.staff.organisation or "").strip()
+        return evidence.uploaded_by_id == user.pk or bool(mine and evidence.batch.employer == mine)
     if role != Role.DISTRICT_REVIEWER:
         return False
     districts = districts_of(user)

@@ -59,6 +59,9 @@ def queue(request):
         rows = rows.filter(status__in=OPEN_STATUSES)
     elif state == "overdue":
         rows = rows.filter(status__in=OPEN_STATUSES, submitted_at__lt=now - _target())
+    waited = request.GET.get("waited", "").strip()
+    if waited.isdigit():
+        rows = rows.filter(submitted_at__lte=now - timedelta(hours=int(waited[:5])))
     page = Paginator(rows.order_by("submitted_at", "id"), 50).get_page(request.GET.get("page"))
     for item in page:
         age = now - item.submitted_at
@@ -75,6 +78,7 @@ def queue(request):
             "channel": channel,
             "policy": policy,
             "state": state,
+            "waited": waited if waited.isdigit() else "",
             "target_hours": settings.CLEARANCE_TARGET_HOURS,
         },
     )

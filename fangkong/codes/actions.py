@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 import numpy as np
 from django.db import connection, transaction
 
+from fangkong.audit.actions import record
+from fangkong.audit.sealing import ACTION, seal
 from fangkong.codes.loading import Population, as_datetime, fetch_ints, load_population
 from fangkong.codes.models import CodeChange
 from fangkong.engine.batch import BatchResult, evaluate_batch
@@ -150,7 +152,29 @@ def _write_changes(
     with transaction.atomic():
         _upsert_codes(code_rows, now)
         _insert_changes(change_rows)
+        if change_rows:
+            _seal(change_rows, now, cause, detail[:200], transitions)
     return Outcome(evaluated=len(new), changed=len(changed), by_transition=transitions)
+
+
+def _seal(changes: list[CodeChange], now, cause: str, detail: str, transitions: dict) -> None:
+    """One chain entry for the whole write: its count and seal (fangkong.audit.sealing)."""
+    count, digest = seal((c.person_id, c.old_colour, c.new_colour) for c in changes)
+    record(
+        None,
+        ACTION,
+        "code_changes",
+        "",
+        {
+            "at": now.isoformat(),
+            "cause": cause,
+            "detail": detail,
+            "count": count,
+            "seal": digest,
+            "transitions": transitions,
+        },
+        at=now,
+    )
 
 
 def _insert_changes(changes: list[CodeChange]) -> None:

@@ -83,3 +83,12 @@ def test_the_caller_follows_a_hotline_request_on_their_own_page(client, requests
     with time_machine.travel(later, tick=False):
         page = client.get("/r/clear/cc-2022-0420-untested/").content.decode()
     assert "需补充材料" in page and "12345热线" in page and "请提供采样时的小票照片" in page
+
+
+def test_the_queue_filters_by_how_long_a_request_has_waited(client, requests, make_staff):
+    nanguan, chaoyang = requests
+    client.force_login(make_staff(Role.COMMAND_CENTRE))
+    with time_machine.travel(SUBMITTED + timedelta(hours=30), tick=False):
+        page = client.get("/clearances/?waited=20").content.decode()
+    # 南关 waited 30 hours, 朝阳 10 (submitted 20 hours later).
+    assert f"/clearances/{nanguan.pk}/" in page and f"/clearances/{chaoyang.pk}/" not in page
