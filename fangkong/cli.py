@@ -120,6 +120,16 @@ def cmd_demo(args) -> int:
     print(json.dumps(summary, ensure_ascii=False, indent=2) if args.json else summary["text"])
     print_logins(sys.stdout, host=args.host, port=args.port)
     print_gates(sys.stdout, gates, host=args.host, port=args.port)
+    base = f"http://{args.host}:{args.port}"
+    if "demo_batch" in cleared:
+        print(
+            "解码:演示企业(账号 employer)的员工名单待审核(账号 command 或员工所在区县的审核员):"
+            f"{base}/clearances/batches/{cleared['demo_batch']}/"
+        )
+    print(
+        f"  线上申诉:用黄码示例登录居民端后点“申请解码”;12345专席(账号 hotline):"
+        f"{base}/clearances/hotline/ ;解码统计:{base}/clearances/figures/"
+    )
     if args.serve:
         from django.conf import settings
         from django.core.management import call_command
