@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from fangkong.accounts.scoping import require_role, scope_queryset
-from fangkong.accounts.views import county_names, render_staff
+from fangkong.accounts.views import render_staff
 from fangkong.audit.actions import record
 from fangkong.clearances.actions import ClearanceError
 from fangkong.clearances.calls import ALREADY_OPEN, HOTLINE_DESK, MAX_NOTES, OPENED, do_log_call
@@ -22,8 +22,7 @@ from fangkong.codes.queries import explain
 from fangkong.engine.id_numbers import mask, mask_name, mask_phone
 from fangkong.engine.policies import COLOUR_LABELS
 from fangkong.people.models import Person
-from fangkong.people.views import MAX_RESULTS, code_history, parse_query
-from fangkong.places.models import Level
+from fangkong.people.views import code_history, find_people, places_of, result_row
 
 MAX_CALLS = 100
 MAX_CLEARANCES = 100
@@ -52,10 +51,6 @@ class CallForm(forms.Form):
         ]
 
 
-def _people(user):
-    return scope_queryset(Person.objects.all(), user)
-
-
 # POST, so the ID number typed in never lands in a URL, a server log or the browser history.
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -63,57 +58,14 @@ def search(request):
     require_role(request.user, HOTLINE_DESK)
     context: dict = {"results": None, "error": ""}
     if request.method == "POST":
-        parsed = parse_query(request.POST.get("q", ""))
-        if parsed is None:
-            context["error"] = "请输入18位身份证号(末位可为X)或手机号。"
-        else:
-            kind, value = parsed
-            people = _people(request.user).select_related("community")
-            people = (
-                people.filter(id_number=value)
-                if kind == "id_number"
-                else people.filter(phone=value)
-            )
-            results = list(people.order_by("id")[: MAX_RESULTS + 1])
-            truncated = len(results) > MAX_RESULTS
-            results = results[:MAX_RESULTS]
-            masked = mask(value) if kind == "id_number" else mask_phone(value)
-            record(
-                request.user,
-                "person.search",
-                "",
-                "",
-                {"query_kind": kind, "query": masked, "results": len(results), "desk": "hotline"},
-            )
-            counties = county_names(p.county_code for p in results)
-            context.update(
-                masked_query=masked,
-                truncated=truncated,
-                results=[
-                    {
-                        "pk": p.pk,
-                        "masked_name": mask_name(p.name),
-                        "masked_id": mask(p.id_number),
-                        "masked_phone": mask_phone(p.phone),
-                        "community": p.community.name,
-                        "county": counties.get(p.county_code, p.county_code),
-                    }
-                    for p in results
-                ],
-            )
+        found = find_people(request.user, request.POST.get("q", ""), desk="hotline")
+        context.update(found)
+        if "people" in found:
+            # The operator reads a caller's name back to them masked, like everything else.
+            context["results"] = [
+                result_row(p, found["counties"], name=mask_name(p.name)) for p in found["people"]
+            ]
     return render_staff(request, "clearances/hotline_search.html", context)
-
-
-def _places(subject: Person) -> dict:
-    community = subject.community
-    street = community.parent if community.level == Level.COMMUNITY else None
-    county = street.parent if street is not None and street.level == Level.STREET else None
-    county_name = (
-        county.name
-        if county
-        else county_names([subject.county_code]).get(subject.county_code, subject.county_code)
-    )
-    return {"community": community, "street": street, "county_name": county_name}
 
 
 @login_required
@@ -121,7 +73,10 @@ def _places(subject: Person) -> dict:
 def caller(request, person_pk: int):
     require_role(request.user, HOTLINE_DESK)
     subject = get_object_or_404(
-        _people(request.user).select_related("community__parent__parent"), pk=person_pk
+        scope_queryset(Person.objects.all(), request.user).select_related(
+            "community__parent__parent"
+        ),
+        pk=person_pk,
     )
     now = timezone.now()
     code = explain(subject, now)
@@ -182,7 +137,7 @@ def caller(request, person_pk: int):
             "masked_name": mask_name(subject.name),
             "masked_id": mask(subject.id_number),
             "masked_phone": mask_phone(subject.phone),
-            **_places(subject),
+            **places_of(subject),
             "code": code,
             "code_label": COLOUR_LABELS[code.colour],
             "reasons": reasons,

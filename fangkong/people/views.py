@@ -61,6 +61,45 @@ def _in_scope(user):
     return scope_queryset(Person.objects.all(), user)
 
 
+def find_people(user, query: str, **audit_detail) -> dict:
+    """Who an ID number or phone typed in names, within the user's districts; the search is
+    audited with the query masked. {"error": …} or {"people", "masked_query", "truncated",
+    "counties"}."""
+    parsed = parse_query(query)
+    if parsed is None:
+        return {"error": "请输入18位身份证号(末位可为X)或手机号。"}
+    kind, value = parsed
+    people = _in_scope(user).select_related("community")
+    people = people.filter(id_number=value) if kind == "id_number" else people.filter(phone=value)
+    found = list(people.order_by("name", "id")[: MAX_RESULTS + 1])
+    masked = mask(value) if kind == "id_number" else mask_phone(value)
+    record(
+        user,
+        "person.search",
+        "",
+        "",
+        {"query_kind": kind, "query": masked, "results": len(found[:MAX_RESULTS]), **audit_detail},
+    )
+    return {
+        "query_kind": kind,
+        "masked_query": masked,
+        "truncated": len(found) > MAX_RESULTS,
+        "people": found[:MAX_RESULTS],
+        "counties": county_names(p.county_code for p in found),
+    }
+
+
+def result_row(person: Person, counties: dict, *, name: str | None = None) -> dict:
+    return {
+        "pk": person.pk,
+        "name": person.name if name is None else name,
+        "masked_id": mask(person.id_number),
+        "masked_phone": mask_phone(person.phone),
+        "community": person.community.name,
+        "county": counties.get(person.county_code, person.county_code),
+    }
+
+
 # POST, so the ID number typed in never lands in a URL, a server log or the browser history.
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -68,51 +107,24 @@ def search(request):
     require_role(request.user, PERSON_READERS)
     context: dict = {"query": "", "results": None, "error": ""}
     if request.method == "POST":
-        query = request.POST.get("q", "")
-        parsed = parse_query(query)
-        if parsed is None:
-            context["error"] = "请输入18位身份证号(末位可为X)或手机号。"
-        else:
-            kind, value = parsed
-            people = _in_scope(request.user).select_related("community")
-            people = (
-                people.filter(id_number=value)
-                if kind == "id_number"
-                else people.filter(phone=value)
-            )
-            results = list(people.order_by("name", "id")[: MAX_RESULTS + 1])
-            truncated = len(results) > MAX_RESULTS
-            results = results[:MAX_RESULTS]
-            masked = mask(value) if kind == "id_number" else mask_phone(value)
-            record(
-                request.user,
-                "person.search",
-                "",
-                "",
-                {
-                    "query_kind": kind,
-                    "query": masked,
-                    "results": len(results),
-                },
-            )
-            counties = county_names(p.county_code for p in results)
-            context.update(
-                query_kind=kind,
-                masked_query=masked,
-                truncated=truncated,
-                results=[
-                    {
-                        "pk": p.pk,
-                        "name": p.name,
-                        "masked_id": mask(p.id_number),
-                        "masked_phone": mask_phone(p.phone),
-                        "community": p.community.name,
-                        "county": counties.get(p.county_code, p.county_code),
-                    }
-                    for p in results
-                ],
-            )
+        found = find_people(request.user, request.POST.get("q", ""))
+        context.update(found)
+        if "people" in found:
+            context["results"] = [result_row(p, found["counties"]) for p in found["people"]]
     return render_staff(request, "people/search.html", context)
+
+
+def places_of(subject: Person) -> dict:
+    """The person's community, street and county name (select_related community__parent__parent)."""
+    community = subject.community
+    street = community.parent if community.level == Level.COMMUNITY else None
+    county = street.parent if street is not None and street.level == Level.STREET else None
+    county_name = (
+        county.name
+        if county
+        else county_names([subject.county_code]).get(subject.county_code, subject.county_code)
+    )
+    return {"community": community, "street": street, "county_name": county_name}
 
 
 def _superseded(model):
@@ -193,14 +205,7 @@ def person(request, pk: int):
     subject = get_object_or_404(
         _in_scope(request.user).select_related("community__parent__parent"), pk=pk
     )
-    community = subject.community
-    street = community.parent if community.level == Level.COMMUNITY else None
-    county = street.parent if street is not None and street.level == Level.STREET else None
-    county_name = (
-        county.name
-        if county
-        else county_names([subject.county_code]).get(subject.county_code, subject.county_code)
-    )
+    places = places_of(subject)
 
     revisions = list(
         subject.revisions.select_related("recorded_by").order_by("-valid_until", "-id")
@@ -245,9 +250,7 @@ def person(request, pk: int):
         "people/person.html",
         {
             "person": subject,
-            "community": community,
-            "street": street,
-            "county_name": county_name,
+            **places,
             "revisions": revisions,
             "samplings": samplings,
             "testing_state": state,
