@@ -111,8 +111,10 @@ def cmd_demo(args) -> int:
     summary = run_story(residents=args.residents, seed=args.seed, progress=progress)
     progress.close()
     unscanned = summary.pop("unscanned_ids")
-    gates = seed_gates(timezone.now())
+    # Clearances first: their decisions are dated over the last two days, the gates' round is
+    # "yesterday" and re-evaluates its people as of now.
     cleared = seed_clearances(unscanned, timezone.now())
+    gates = seed_gates(timezone.now())
     summary["text"] += (
         f"\n未扫码采样的{cleared['rows']:,}人由{cleared['batches']:,}家单位集中申请解码:"
         f"{cleared['approved']:,}人已审核通过转绿,{cleared['pending']:,}人(演示企业的名单)待审核。"
