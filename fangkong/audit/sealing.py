@@ -3,15 +3,17 @@
 A publication or a recompute can change millions of codes at once; one chain entry per change
 would make the chain the bottleneck. Instead each write of code changes appends one entry
 ("code.change") carrying how many rows it wrote and their *seal*: the sum, modulo 2^256, of the
-SHA-256 of each (person, old colour, new colour). A sum does not depend on order, and entries
-sharing a moment, cause and detail simply add up, so `verify_code_changes` can recompute the
-seals from the CodeChange table in one pass and name the group where a row was edited, deleted
-or slipped in without an entry.
+SHA-256 of each (person, old colour, new colour, county, reasons shown). A sum does not depend
+on order, and entries sharing a moment, cause and detail simply add up, so
+`verify_code_changes` can recompute the seals from the CodeChange table in one pass and name the
+group where a row was edited, deleted or slipped in without an entry. Changes written before
+sealing existed were sealed once by the migration audit 0002 (entries marked "backfill").
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -19,17 +21,40 @@ ACTION = "code.change"
 MODULUS = 1 << 256
 
 
-def _term(person_id: int, old: str, new: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"{person_id}|{old}|{new}".encode()).digest(), "big")
+def _term(person_id: int, old: str, new: str, county: str, reasons) -> int:
+    # Reasons as canonical JSON: PostgreSQL's jsonb gives keys back in its own order.
+    text = json.dumps(reasons, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    body = f"{person_id}|{old}|{new}|{county}|{text}".encode()
+    return int.from_bytes(hashlib.sha256(body).digest(), "big")
 
 
-def seal(rows: Iterable[tuple[int, str, str]]) -> tuple[int, str]:
-    """(count, seal as 64 hex digits) of (person id, old colour, new colour) rows."""
+def seal(rows: Iterable[tuple[int, str, str, str, list]]) -> tuple[int, str]:
+    """(count, seal as 64 hex digits) of (person id, old colour, new colour, county, reasons)."""
     count, total = 0, 0
-    for person_id, old, new in rows:
+    for row in rows:
         count += 1
-        total = (total + _term(person_id, old, new)) % MODULUS
+        total = (total + _term(*row)) % MODULUS
     return count, f"{total:064x}"
+
+
+def sealed_groups(changes) -> dict[str, list[int]]:
+    """{group key: [count, seal sum]} of CodeChange rows (a queryset, or its historical model's)."""
+    found: dict[str, list[int]] = {}
+    rows = changes.values_list(
+        "at",
+        "cause",
+        "cause_detail",
+        "person_id",
+        "old_colour",
+        "new_colour",
+        "county_code",
+        "reasons",
+    ).order_by()
+    for at, cause, detail, *row in rows.iterator(chunk_size=5000):
+        entry = found.setdefault(group_key(at, cause, detail), [0, 0])
+        entry[0] += 1
+        entry[1] = (entry[1] + _term(*row)) % MODULUS
+    return found
 
 
 def group_key(at: datetime, cause: str, detail: str) -> str:
@@ -47,14 +72,7 @@ def verify_code_changes() -> list[str]:
         key = group_key(datetime.fromisoformat(detail["at"]), detail["cause"], detail["detail"])
         count, total = sealed.setdefault(key, [0, 0])
         sealed[key] = [count + detail["count"], (total + int(detail["seal"], 16)) % MODULUS]
-    found: dict[str, list[int]] = {}
-    rows = CodeChange.objects.values_list(
-        "at", "cause", "cause_detail", "person_id", "old_colour", "new_colour"
-    ).order_by()
-    for at, cause, detail, person_id, old, new in rows.iterator(chunk_size=5000):
-        entry = found.setdefault(group_key(at, cause, detail), [0, 0])
-        entry[0] += 1
-        entry[1] = (entry[1] + _term(person_id, old, new)) % MODULUS
+    found = sealed_groups(CodeChange.objects.all())
     problems = []
     for key in sorted(set(sealed) | set(found)):
         want, have = sealed.get(key, [0, 0]), found.get(key, [0, 0])

@@ -22,6 +22,7 @@ from fangkong.engine import clearances as machine
 from fangkong.people.models import Person
 
 DECIDERS = frozenset({Role.DISTRICT_REVIEWER, Role.COMMAND_CENTRE})
+MAX_TEXT = 2000  # a resident's description or note
 
 
 class ClearanceError(ValueError):
@@ -116,8 +117,18 @@ def may_decide(user, clearance: Clearance) -> bool:
     return districts is None or clearance.county_code in districts
 
 
-def do_review(clearance_id: int, action: str, user, now: datetime, reason: str = "") -> Clearance:
-    """A reviewer's step: start review, approve, reject, or ask for more evidence."""
+def do_review(
+    clearance_id: int,
+    action: str,
+    user,
+    now: datetime,
+    reason: str = "",
+    *,
+    reevaluate: bool = True,
+) -> Clearance:
+    """A reviewer's step: start review, approve, reject, or ask for more evidence. An approval
+    re-evaluates the person in the same transaction, unless the caller (a bulk decision) does
+    it once for everybody afterwards (`reevaluate=False`)."""
     with transaction.atomic():
         clearance = (
             Clearance.objects.select_for_update().select_related("person").get(pk=clearance_id)
@@ -128,6 +139,11 @@ def do_review(clearance_id: int, action: str, user, now: datetime, reason: str =
             if clearance.channel == Channel.OVERRIDE:
                 raise PermissionDenied("人工复核须由指挥部的另一名工作人员批准")
             raise PermissionDenied("您无权审核此区县的申请")
+        if action == machine.REQUEST_EVIDENCE and clearance.channel != Channel.APPEAL:
+            # Only the appellant has a way to answer; the others are answered by a new request.
+            raise ClearanceError(
+                "只有线上申诉可以要求补充材料,其他渠道请决定通过或不通过并写明理由"
+            )
         try:
             state = machine.transition(
                 _state(clearance),
@@ -144,7 +160,6 @@ def do_review(clearance_id: int, action: str, user, now: datetime, reason: str =
             clearance.decided_at, clearance.decided_by = now, user
             clearance.decision_reason = reason.strip()
         clearance.save()
-        record(user, f"clearance.{action}", "clearance", clearance.pk, {"reason": reason}, at=now)
         if action == machine.APPROVE:
             Exemption.objects.create(
                 person=clearance.person,
@@ -154,14 +169,17 @@ def do_review(clearance_id: int, action: str, user, now: datetime, reason: str =
                 approved_by=user,
                 reason=reason.strip()[:200],
             )
-            from fangkong.codes.actions import do_reevaluate
+            if reevaluate:
+                from fangkong.codes.actions import do_reevaluate
 
-            do_reevaluate(
-                [clearance.person_id],
-                now,
-                cause=CodeChange.Cause.CLEARANCE,
-                detail=f"解码申请 #{clearance.pk} 通过",
-            )
+                do_reevaluate(
+                    [clearance.person_id],
+                    now,
+                    cause=CodeChange.Cause.CLEARANCE,
+                    detail=f"解码申请 #{clearance.pk} 通过",
+                )
+        # Last: the audit record takes the chain's lock until commit; nothing slow after it.
+        record(user, f"clearance.{action}", "clearance", clearance.pk, {"reason": reason}, at=now)
     return clearance
 
 
@@ -196,6 +214,8 @@ def _within_rate(person: Person, now: datetime) -> None:
 def do_appeal(person: Person, policy_id: str, description: str, files, now: datetime) -> Clearance:
     """A resident's appeal with evidence: the request and its files land together or not at all."""
     description = description.strip()
+    if len(description) > MAX_TEXT:
+        raise ClearanceError(f"情况说明最多 {MAX_TEXT} 字")
     if len(description) < 5:
         raise ClearanceError("请说明情况(何时何地采样、为何没有记录),至少5个字")
     if not files:
@@ -226,6 +246,10 @@ def do_appellant_step(
     """The appellant resubmits with more evidence, or withdraws."""
     if action not in (machine.RESUBMIT, machine.WITHDRAW):
         raise ClearanceError("未知的操作")
+    if action == machine.WITHDRAW:
+        files, note = (), ""
+    if len(note) > MAX_TEXT:
+        raise ClearanceError(f"说明最多 {MAX_TEXT} 字")
     if action == machine.RESUBMIT:
         if not files and not note.strip():
             raise ClearanceError("请补充说明或上传材料后再提交")

@@ -35,6 +35,8 @@ from fangkong.clearances.models import (
     EmployerBatch,
     EmployerBatchRow,
 )
+from fangkong.codes.actions import do_reevaluate
+from fangkong.codes.models import CodeChange
 from fangkong.codes.queries import explain
 from fangkong.engine import clearances as machine
 from fangkong.engine.id_numbers import check_id_number, normalise_id_number
@@ -289,18 +291,18 @@ class _Checker:
             )
         else:
             item.sampled_at = at
-        if row.tube:
+        # Only for the employer's own staff, and one answer for every failure: a list must not
+        # tell anyone whether a barcode exists or what it held.
+        if row.tube and item.person is not None:
             results = self.tubes.get(row.tube)
-            if results is None:
-                item.errors.append(f"试管条码“{row.tube}”不存在")
-            elif not results:
-                item.errors.append(f"试管条码“{row.tube}”尚无检测结果")
-            elif Outcome.POSITIVE in results:
-                item.errors.append(f"试管条码“{row.tube}”检测结果为阳性,不能通过单位申请解码")
+            if not results or Outcome.POSITIVE in results:
+                item.errors.append(
+                    f"试管条码“{row.tube}”无法核实(条码不存在、尚无结果或结果不能作为解码依据)"
+                )
 
     def identity(self, item: Checked) -> None:
-        """The ID number and name name one resident who works here. Not-found and a wrong name
-        say the same thing, so that a list cannot be used to learn who is registered."""
+        """The ID number and name name one resident who works here. Not found, a wrong name and
+        another employer say the same thing, so that a list cannot learn who is registered."""
         row = item.listed
         number = normalise_id_number(row.id_number)
         if not number:
@@ -317,10 +319,14 @@ class _Checker:
         person = self.people.get(number)
         if not row.name:
             item.errors.append("姓名为空")
-        elif person is None or "".join(person.name.split()) != "".join(row.name.split()):
-            item.errors.append("身份证号与姓名不符,或此人未登记为本市居民")
-        elif person.employer.strip() != self.employer:
-            item.errors.append(f"此人登记的工作单位不是本单位({self.employer}),不能由本单位申请")
+        elif (
+            person is None
+            or "".join(person.name.split()) != "".join(row.name.split())
+            or person.employer.strip() != self.employer
+        ):
+            item.errors.append(
+                f"身份证号、姓名与本单位({self.employer})登记的员工不符:请核对,或请员工本人线上申诉"
+            )
         else:
             item.person = person
 
@@ -519,15 +525,15 @@ def visible_batches(user) -> QuerySet[EmployerBatch]:
 class BatchDecision:
     decided: int = 0
     out_of_scope: int = 0  # in another district: left for its reviewers
-    waiting: int = 0  # waiting for the employer's material: nothing to decide yet
     failed: list[str] = field(default_factory=list)
 
 
 def do_decide_batch(
     batch_id: int, action: str, user, now: datetime, reason: str, clearance_ids=None
 ) -> BatchDecision:
-    """Approve, reject or ask for material on every open request of the batch, or on the chosen
-    ones. Each goes through do_review (district check, audit, exemption and re-evaluation)."""
+    """Approve or reject every open request of the batch, or the chosen ones. Each goes through
+    do_review (district check, audit, exemption); the approved are re-evaluated once, at the
+    end."""
     if action not in DECISIONS:
         raise ClearanceError("请选择审核操作")
     if role_of(user) not in DECIDERS:
@@ -541,22 +547,26 @@ def do_decide_batch(
     if clearance_ids is not None:
         clearances = clearances.filter(pk__in=list(clearance_ids))
     outcome = BatchDecision()
+    approved: list[int] = []
     for clearance in clearances:
         if not may_decide(user, clearance):
             outcome.out_of_scope += 1
-            continue
-        if clearance.status == machine.MORE_EVIDENCE:
-            outcome.waiting += 1
             continue
         try:
             with transaction.atomic():  # never left "under review" by a decision that failed
                 if clearance.status == machine.SUBMITTED:
                     do_review(clearance.pk, machine.START_REVIEW, user, now)
-                do_review(clearance.pk, action, user, now, reason)
+                do_review(clearance.pk, action, user, now, reason, reevaluate=False)
         except (ClearanceError, PermissionDenied) as error:
             outcome.failed.append(f"申请 #{clearance.pk}:{error}")
         else:
             outcome.decided += 1
+            if action == machine.APPROVE:
+                approved.append(clearance.person_id)
+    if approved:  # one evaluation for the whole list rather than one per row
+        do_reevaluate(
+            approved, now, cause=CodeChange.Cause.CLEARANCE, detail=f"单位集中申请 #{batch.pk} 通过"
+        )
     record(
         user,
         "clearance.batch_decide",
@@ -567,7 +577,6 @@ def do_decide_batch(
             "whole_batch": clearance_ids is None,
             "decided": outcome.decided,
             "out_of_scope": outcome.out_of_scope,
-            "waiting": outcome.waiting,
             "failed": len(outcome.failed),
         },
         at=now,

@@ -66,9 +66,13 @@ class BatchForm(forms.Form):
 @login_required
 def batch_list(request):
     require_role(request.user, BATCH_READERS)
+    pending = Q(clearances__status__in=OPEN_STATUSES)
+    districts = districts_of(request.user) if role_of(request.user) in DECIDERS else None
+    if districts is not None:  # a district reviewer counts their own districts' rows
+        pending &= Q(clearances__county_code__in=sorted(districts))
     batches = (
         visible_batches(request.user)
-        .annotate(open=Count("clearances", filter=Q(clearances__status__in=OPEN_STATUSES)))
+        .annotate(open=Count("clearances", filter=pending))
         .order_by("-uploaded_at", "-pk")
     )
     page = Paginator(batches, 50).get_page(request.GET.get("page"))
@@ -128,7 +132,7 @@ def _decide(request, batch) -> bool:
     """The reviewer's form; True when a decision was made."""
     action = request.POST.get("action", "")
     whole = request.POST.get("scope") == "all"
-    chosen = [int(v) for v in request.POST.getlist("clearance") if v.isdigit()]
+    chosen = [int(v) for v in request.POST.getlist("clearance") if v.isascii() and v.isdecimal()]
     if action not in DECISIONS:
         messages.error(request, "请选择审核操作")
         return False
@@ -150,8 +154,6 @@ def _decide(request, batch) -> bool:
     summary = f"已{machine.ACTION_LABELS[action]} {outcome.decided} 行"
     if outcome.out_of_scope:
         summary += f";{outcome.out_of_scope} 行不在您负责的区县,未处理"
-    if outcome.waiting:
-        summary += f";{outcome.waiting} 行正等待单位补充材料,未处理"
     messages.success(request, summary + "。")
     for failure in outcome.failed:
         messages.warning(request, failure)
@@ -173,7 +175,12 @@ def batch_detail(request, pk: int):
     rows = batch.rows.select_related("person", "clearance")
     districts = districts_of(request.user) if deciding else None
     if districts is not None:  # a district reviewer sees their districts' people only
-        rows = rows.filter(person__county_code__in=sorted(districts))
+        # A request belongs to the district it was filed in, even if the person moved since.
+        mine = sorted(districts)
+        rows = rows.filter(
+            Q(clearance__county_code__in=mine)
+            | Q(clearance__isnull=True, person__county_code__in=mine)
+        )
     rows = list(rows)
     for row in rows:
         row.masked_name = mask_name(row.name)

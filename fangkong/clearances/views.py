@@ -60,7 +60,9 @@ def queue(request):
     elif state == "overdue":
         rows = rows.filter(status__in=OPEN_STATUSES, submitted_at__lt=now - _target())
     waited = request.GET.get("waited", "").strip()
-    if waited.isdigit():
+    if not (waited.isascii() and waited.isdecimal()):
+        waited = ""
+    if waited:
         rows = rows.filter(submitted_at__lte=now - timedelta(hours=int(waited[:5])))
     page = Paginator(rows.order_by("submitted_at", "id"), 50).get_page(request.GET.get("page"))
     for item in page:
@@ -78,7 +80,7 @@ def queue(request):
             "channel": channel,
             "policy": policy,
             "state": state,
-            "waited": waited if waited.isdigit() else "",
+            "waited": waited,
             "target_hours": settings.CLEARANCE_TARGET_HOURS,
         },
     )
@@ -132,7 +134,11 @@ def detail(request, pk: int):
             ],
             "action_labels": machine.ACTION_LABELS,
             "can_decide": may_decide(request.user, clearance) and clearance.status in OPEN_STATUSES,
-            "decisions": [(a, machine.ACTION_LABELS[a]) for a in DECISIONS],
+            "decisions": [
+                (a, machine.ACTION_LABELS[a])
+                for a in DECISIONS
+                if a != machine.REQUEST_EVIDENCE or clearance.channel == Channel.APPEAL
+            ],
             "age_hours": int((now - clearance.submitted_at).total_seconds() // 3600),
         },
     )

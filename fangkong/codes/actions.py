@@ -159,7 +159,9 @@ def _write_changes(
 
 def _seal(changes: list[CodeChange], now, cause: str, detail: str, transitions: dict) -> None:
     """One chain entry for the whole write: its count and seal (fangkong.audit.sealing)."""
-    count, digest = seal((c.person_id, c.old_colour, c.new_colour) for c in changes)
+    count, digest = seal(
+        (c.person_id, c.old_colour, c.new_colour, c.county_code, c.reasons) for c in changes
+    )
     record(
         None,
         ACTION,

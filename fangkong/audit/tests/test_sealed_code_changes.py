@@ -43,6 +43,12 @@ def test_a_colour_edited_in_sql_is_named(changes, capsys):
     assert code == 1 and "存证 30 条,现有 30 条(条数相同,内容被修改)" in report["problem"]
 
 
+def test_a_reason_rewritten_in_sql_is_caught(changes, capsys):
+    CodeChange.objects.filter(pk=changes[5].pk).update(reasons=[])
+    code, report = audit_verify(capsys)
+    assert code == 1 and "内容被修改" in report["problem"]
+
+
 def test_a_deleted_or_slipped_in_change_is_named(changes, capsys):
     changes.filter(pk=changes[0].pk).delete()
     assert "存证 30 条,现有 29 条" in audit_verify(capsys)[1]["problem"]
@@ -74,3 +80,27 @@ def test_writes_sharing_a_moment_add_up(changes):
     assert AuditEntry.objects.filter(action=ACTION).count() == 3
     assert CodeChange.objects.filter(at=later).count() == 2
     assert verify_code_changes() == []
+
+
+def test_changes_written_before_sealing_are_sealed_by_the_migration(city, capsys):
+    import importlib
+
+    from django.apps import apps
+
+    from fangkong.people.models import Person
+
+    backfill = importlib.import_module("fangkong.audit.migrations.0002_seal_existing_code_changes")
+    person = Person.objects.first()
+    CodeChange.objects.create(
+        person=person,
+        at=AT,
+        old_colour="green",
+        new_colour="yellow",
+        reasons=[{"policy": "p", "since": AT.isoformat()}],
+        cause="publish",
+        county_code=person.county_code,
+    )
+    assert "存证 0 条,现有 1 条" in audit_verify(capsys)[1]["problem"]
+    backfill.seal_existing(apps, None)
+    assert audit_verify(capsys)[0] == 0
+    assert AuditEntry.objects.get(action=ACTION).detail["backfill"] is True

@@ -155,7 +155,7 @@ def test_an_employer_uploads_a_list_and_the_reviewer_approves_the_batch(
     liaison.click("main form button[type=submit]")
     liaison.wait_for_load_state()
     text = liaison.content()
-    assert "不是本单位" in text and "已受理" in text
+    assert "登记的员工不符" in text and "已受理" in text
     liaison.screenshot(path=SCREENSHOTS / "employer-batch.png", full_page=True)
     batch_url = liaison.url
 

@@ -106,13 +106,13 @@ def test_good_rows_go_to_review_and_bad_rows_come_back_with_their_reasons(works,
     assert "3 行已提交审核" in page and "居民1" not in page and "*1" in page
     reasons = {r.row_number: " ".join(r.errors) for r in batch.rows.all()}
     expected = {
-        4: "工作单位不是本单位",
+        4: "登记的员工不符",
         5: "当前没有因",
         6: "没有任何采样记录",
-        7: "“T-NOPE”不存在",
-        8: "尚无检测结果",
+        7: "“T-NOPE”无法核实",
+        8: "“T-NG-2”无法核实",
         9: "身份证号无效",
-        10: "身份证号与姓名不符",
+        10: "登记的员工不符",
         11: "与第2行重复",
         12: "已有进行中的申请",
     }

@@ -8,7 +8,7 @@ import time_machine
 
 from fangkong.accounts.models import Role
 from fangkong.audit.models import AuditEntry
-from fangkong.clearances.actions import do_submit
+from fangkong.clearances.actions import ClearanceError, do_submit
 from fangkong.codes.models import PersonCode
 from fangkong.ingest.tests.support import BJ, policy_source
 from fangkong.people.models import Person
@@ -76,13 +76,18 @@ def test_the_caller_follows_a_hotline_request_on_their_own_page(client, requests
 
     later = SUBMITTED + timedelta(hours=22)
     do_review(chaoyang.pk, "start_review", reviewer, later)
-    do_review(chaoyang.pk, "request_evidence", reviewer, later, "请提供采样时的小票照片")
+    # Nobody could answer a hotline request's call for more material: only appeals get one.
+    with pytest.raises(ClearanceError, match="只有线上申诉可以要求补充材料"):
+        do_review(chaoyang.pk, "request_evidence", reviewer, later, "请提供采样时的小票照片")
+    do_review(chaoyang.pk, "reject", reviewer, later, "采样点无登记,请线上申诉并上传采样小票照片")
     session = client.session
     session[SESSION_KEY] = chaoyang.person_id
     session.save()
     with time_machine.travel(later, tick=False):
         page = client.get("/r/clear/cc-2022-0420-untested/").content.decode()
-    assert "需补充材料" in page and "12345热线" in page and "请提供采样时的小票照片" in page
+    assert "未通过" in page and "12345热线" in page and "请线上申诉并上传采样小票照片" in page
+    # The request is closed: the resident may now appeal online.
+    assert 'id="appeal-form"' in page
 
 
 def test_the_queue_filters_by_how_long_a_request_has_waited(client, requests, make_staff):

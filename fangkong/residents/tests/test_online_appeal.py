@@ -150,3 +150,20 @@ def test_asked_for_more_evidence_the_resident_adds_a_file_and_resubmits(
         )
     clearance.refresh_from_db()
     assert clearance.status == "submitted" and clearance.evidence.count() == 2
+
+
+def test_a_withdrawal_carries_no_files(client, resident):
+    appeal(client, png())
+    clearance = Clearance.objects.get()
+    with time_machine.travel(MORNING + timedelta(minutes=10), tick=False):
+        client.post(
+            f"{URL}{clearance.pk}/",
+            {"action": "withdraw", "files": [png("a.png"), png("b.png", b"MZ not an image")]},
+        )
+    clearance.refresh_from_db()
+    assert clearance.status == "withdrawn" and clearance.evidence.count() == 1
+
+
+def test_a_description_longer_than_2000_characters_is_refused(client, resident):
+    page = appeal(client, png(), description="采" * 2001).content.decode()
+    assert "情况说明最多 2000 字" in page and not Clearance.objects.exists()
