@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, django_auth
 
+from fangkong.api_errors import refusals
 from fangkong.checkpoints.access import checkpoint_for_device, checkpoint_for_request
 from fangkong.checkpoints.actions import do_upload_scans, do_verify
 from fangkong.engine import tokens
@@ -71,7 +72,11 @@ class Bundle(KeySet):
     requirements: dict
 
 
-@router.get("/checkpoints/{checkpoint_id}/bundle", response=Bundle, auth=AUTH)
+@router.get(
+    "/checkpoints/{checkpoint_id}/bundle",
+    response={200: Bundle, **refusals(401, 403, 404, 422)},
+    auth=AUTH,
+)
 def bundle(request, checkpoint_id: int):
     """Everything a verifier needs to work offline: requirements, keys, revocations."""
     checkpoint = checkpoint_for_request(request, checkpoint_id)
@@ -109,7 +114,11 @@ class VerdictOut(Schema):
     sampling: str
 
 
-@router.post("/checkpoints/{checkpoint_id}/verify", response=VerdictOut, auth=AUTH)
+@router.post(
+    "/checkpoints/{checkpoint_id}/verify",
+    response={200: VerdictOut, **refusals(400, 401, 403, 404, 422)},
+    auth=AUTH,
+)
 def verify(request, checkpoint_id: int, payload: VerifyIn):
     """Verify a scanned QR: pass or deny with reasons. The scan is logged once per scan_id."""
     checkpoint = checkpoint_for_request(request, checkpoint_id)
@@ -155,7 +164,11 @@ class UploadOut(Schema):
     rejected: list[RejectedOut]
 
 
-@router.post("/checkpoints/{checkpoint_id}/scans", response=UploadOut, auth=AUTH)
+@router.post(
+    "/checkpoints/{checkpoint_id}/scans",
+    response={200: UploadOut, **refusals(400, 401, 403, 404, 413, 422)},
+    auth=AUTH,
+)
 def upload_scans(request, checkpoint_id: int, payload: UploadIn):
     """A verifier's offline queue. Uploading the same queue again changes nothing."""
     checkpoint = checkpoint_for_request(request, checkpoint_id)

@@ -7,6 +7,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
+from fangkong.api_errors import refusals
 from fangkong.ingest.actions import do_ingest
 
 router = Router(tags=["ingest"], auth=django_auth)
@@ -41,7 +42,11 @@ class ReportOut(Schema):
 Kind = Literal["residents", "presence", "designations", "samplings", "results"]
 
 
-@router.post("/{kind}", response=ReportOut, summary="Load rows of one kind")
+@router.post(
+    "/{kind}",
+    response={200: ReportOut, **refusals(400, 401, 403, 413, 422)},
+    summary="Load rows of one kind",
+)
 def ingest_rows(request, kind: Kind, payload: IngestIn):
     if len(payload.rows) > 100_000:
         raise HttpError(413, "一次最多提交100000行,请分批或上传文件")
