@@ -3,6 +3,8 @@ server error, and every answer is one the schema documents — signed in as staf
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from fangkong.accounts.models import Role
@@ -10,6 +12,17 @@ from fangkong.wsgi import application
 
 pytestmark = pytest.mark.django_db
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Called as a plain WSGI app, Django closes its connection after each request (the test
+    client switches that off): on PostgreSQL that would close the test's transaction."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture
