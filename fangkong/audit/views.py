@@ -25,6 +25,7 @@ from fangkong.accounts.views import render_staff
 from fangkong.audit.actions import record, verify_chain
 from fangkong.audit.models import AuditEntry
 from fangkong.audit.sealing import verify_code_changes
+from fangkong.spreadsheets import spreadsheet_safe
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 ENTRIES_PER_PAGE = 50
@@ -55,7 +56,6 @@ ACTION_LABELS = {
 TEXT_FILTERS = ("action", "prefix", "actor", "target")
 EXPORT_FORMATS = ("csv", "jsonl")
 EXPORT_CHUNK = 2000
-CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class LogFilterForm(forms.Form):
@@ -190,12 +190,6 @@ def canonical_json(detail) -> str:
     return json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _csv_cell(value: str) -> str:
-    """Text a spreadsheet will not run as a formula. Such a cell no longer hashes as stored:
-    JSON Lines keeps every value exactly."""
-    return "'" + value if value.startswith(CSV_FORMULA_START) else value
-
-
 class _Echo:
     def write(self, value):
         return value
@@ -211,10 +205,11 @@ def _csv_lines(rows):
                 pk,
                 at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
                 hashed_time(at),
-                _csv_cell(actor_name),
-                _csv_cell(action),
-                _csv_cell(target_type),
-                _csv_cell(target_id),
+                # A cell made formula-safe no longer hashes as stored: JSON Lines is exact.
+                spreadsheet_safe(actor_name),
+                spreadsheet_safe(action),
+                spreadsheet_safe(target_type),
+                spreadsheet_safe(target_id),
                 canonical_json(detail),
                 prev_hash,
                 digest,

@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
@@ -24,8 +23,8 @@ from pydantic import field_validator
 from fangkong.accounts.scoping import require_role, scope_queryset
 from fangkong.audit.actions import record
 from fangkong.clearances.actions import ClearanceError, do_review, may_decide
-from fangkong.clearances.evidence import staff_may_read
-from fangkong.clearances.models import OPEN_STATUSES, Channel, Clearance, Evidence
+from fangkong.clearances.evidence import evidence_of, staff_may_read
+from fangkong.clearances.models import OPEN_STATUSES, Channel, Clearance
 from fangkong.clearances.views import DECISIONS, DESK_READERS
 from fangkong.engine import clearances as machine
 from fangkong.engine.id_numbers import mask, mask_name
@@ -216,12 +215,7 @@ def _step(step: dict) -> dict:
 
 
 def _detail(request, clearance: Clearance, now: datetime) -> dict:
-    files = Q(clearance=clearance)
-    if clearance.batch_id:
-        files |= Q(batch_id=clearance.batch_id, clearance__isnull=True)
-    evidence = list(
-        Evidence.objects.filter(files).select_related("clearance", "batch").order_by("id")
-    )
+    evidence = list(evidence_of(clearance))
     return _item(clearance, now) | {
         "description": clearance.description,
         "decision_reason": clearance.decision_reason,

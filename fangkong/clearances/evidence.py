@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import FileResponse
 
 from fangkong.accounts.scoping import districts_of, role_of
@@ -91,6 +92,14 @@ def store(
         uploaded_at=now,
         uploaded_by=user,
     )
+
+
+def evidence_of(clearance: Clearance):
+    """The request's own files and, for an employer's row, the list's supporting document."""
+    files = Q(clearance=clearance)
+    if clearance.batch_id:
+        files |= Q(batch_id=clearance.batch_id, clearance__isnull=True)
+    return Evidence.objects.filter(files).select_related("clearance", "batch").order_by("id")
 
 
 def _county(evidence: Evidence) -> set[str]:

@@ -40,6 +40,7 @@ from fangkong.accounts.scoping import districts_of, require_role, scope_queryset
 from fangkong.accounts.views import county_names, render_staff
 from fangkong.clearances.models import OPEN_STATUSES, Channel, Clearance
 from fangkong.engine.clearances import APPROVED, REJECTED, STATUS_LABELS
+from fangkong.spreadsheets import spreadsheet_safe
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 # District reviewers read the figures of their own districts (scope_queryset).
@@ -268,20 +269,13 @@ def clearance_figures(
 # -- CSV ------------------------------------------------------------------------------------
 
 
-def _csv_cell(value) -> str:
-    """Text a spreadsheet will not run as a formula (usernames and legacy codes are typed by
-    people)."""
-    text = str(value)
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
-
-
 def figures_csv(figures: dict, scope_label: str) -> str:
     """The page's tables, one after another, each under its title row."""
     out = io.StringIO()
     writer = csv.writer(out)
 
     def row(*cells):
-        writer.writerow([_csv_cell(c) for c in cells])
+        writer.writerow([spreadsheet_safe(c) for c in cells])
 
     status_labels = [label for _, label in figures["statuses"]]
     row("解码统计", scope_label)

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -28,8 +27,8 @@ from fangkong.clearances.actions import (
     do_review,
     may_decide,
 )
+from fangkong.clearances.evidence import evidence_of, staff_may_read
 from fangkong.clearances.evidence import response as evidence_response
-from fangkong.clearances.evidence import staff_may_read
 from fangkong.clearances.models import OPEN_STATUSES, Channel, Clearance, Evidence
 from fangkong.engine import clearances as machine
 from fangkong.engine.id_numbers import mask, mask_name
@@ -123,15 +122,7 @@ def detail(request, pk: int):
             "status_label": machine.STATUS_LABELS[clearance.status],
             "steps": [s | {"when": datetime.fromisoformat(s["at"])} for s in clearance.steps],
             # The request's own files and its employer list's document, to those who may open them.
-            "evidence": [
-                e
-                for e in Evidence.objects.filter(
-                    Q(clearance=clearance) | Q(batch_id=clearance.batch_id, batch__isnull=False)
-                )
-                .select_related("clearance", "batch")
-                .order_by("uploaded_at", "id")
-                if staff_may_read(request.user, e)
-            ],
+            "evidence": [e for e in evidence_of(clearance) if staff_may_read(request.user, e)],
             "action_labels": machine.ACTION_LABELS,
             "can_decide": may_decide(request.user, clearance) and clearance.status in OPEN_STATUSES,
             "decisions": [
