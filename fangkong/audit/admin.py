@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from fangkong.audit.models import AuditEntry
-from fangkong.ingest.admin import ReadOnlyAdmin
+from fangkong.base.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEntry)

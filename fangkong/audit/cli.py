@@ -16,7 +16,7 @@ import sys
 def cmd_audit(args) -> int:
     from fangkong.audit.actions import verify_chain
     from fangkong.audit.models import AuditEntry
-    from fangkong.audit.sealing import verify_code_changes
+    from fangkong.codes.seals import verify_code_changes
 
     ok, bad_id = verify_chain()
     head = AuditEntry.objects.order_by("-id").values("id", "hash").first()

@@ -5,9 +5,10 @@ would make the chain the bottleneck. Instead each write of code changes appends 
 ("code.change") carrying how many rows it wrote and their *seal*: the sum, modulo 2^256, of the
 SHA-256 of each (person, old colour, new colour, county, reasons shown). A sum does not depend
 on order, and entries sharing a moment, cause and detail simply add up, so
-`verify_code_changes` can recompute the seals from the CodeChange table in one pass and name the
-group where a row was edited, deleted or slipped in without an entry. Changes written before
-sealing existed were sealed once by the migration audit 0002 (entries marked "backfill").
+`codes.seals.verify_code_changes` can recompute the seals from the CodeChange table in one
+pass and name the group where a row was edited, deleted or slipped in without an entry.
+Changes written before sealing existed were sealed once by the migration audit 0002 (entries
+marked "backfill").
 """
 
 from __future__ import annotations
@@ -59,28 +60,3 @@ def sealed_groups(changes) -> dict[str, list[int]]:
 
 def group_key(at: datetime, cause: str, detail: str) -> str:
     return f"{at.astimezone(UTC).isoformat(timespec='microseconds')}|{cause}|{detail}"
-
-
-def verify_code_changes() -> list[str]:
-    """Each group of code changes (moment, cause, detail) against the entries that sealed it.
-    Returns the problems found, in Chinese, oldest first (empty: everything matches)."""
-    from fangkong.audit.models import AuditEntry
-    from fangkong.codes.models import CodeChange
-
-    sealed: dict[str, list[int]] = {}
-    for detail in AuditEntry.objects.filter(action=ACTION).values_list("detail", flat=True):
-        key = group_key(datetime.fromisoformat(detail["at"]), detail["cause"], detail["detail"])
-        count, total = sealed.setdefault(key, [0, 0])
-        sealed[key] = [count + detail["count"], (total + int(detail["seal"], 16)) % MODULUS]
-    found = sealed_groups(CodeChange.objects.all())
-    problems = []
-    for key in sorted(set(sealed) | set(found)):
-        want, have = sealed.get(key, [0, 0]), found.get(key, [0, 0])
-        if want != have:
-            at, cause, detail = key.split("|", 2)
-            problems.append(
-                f"{at} 的赋码变更({cause} {detail})与审计存证不符:"
-                f"存证 {want[0]} 条,现有 {have[0]} 条"
-                + ("(条数相同,内容被修改)" if want[0] == have[0] else "")
-            )
-    return problems

@@ -24,8 +24,8 @@ from fangkong.accounts.scoping import AUDIT_READERS, require_role
 from fangkong.accounts.views import render_staff
 from fangkong.audit.actions import record, verify_chain
 from fangkong.audit.models import AuditEntry
-from fangkong.audit.sealing import verify_code_changes
-from fangkong.spreadsheets import spreadsheet_safe
+from fangkong.base.spreadsheets import spreadsheet_safe
+from fangkong.codes.seals import verify_code_changes
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 ENTRIES_PER_PAGE = 50

@@ -38,9 +38,9 @@ from django.utils import timezone
 from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import districts_of, require_role, scope_queryset
 from fangkong.accounts.views import county_names, render_staff
+from fangkong.base.spreadsheets import spreadsheet_safe
 from fangkong.clearances.models import OPEN_STATUSES, Channel, Clearance
 from fangkong.engine.clearances import APPROVED, REJECTED, STATUS_LABELS
-from fangkong.spreadsheets import spreadsheet_safe
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 # District reviewers read the figures of their own districts (scope_queryset).

@@ -5,8 +5,8 @@ name and masked ID number."""
 from django.contrib import admin
 
 from fangkong.audit.actions import record
+from fangkong.base.admin import ReadOnlyAdmin
 from fangkong.codes.models import CodeChange, Exemption, PersonCode
-from fangkong.ingest.admin import ReadOnlyAdmin
 
 
 class PersonRecordAdmin(ReadOnlyAdmin):

@@ -3,8 +3,8 @@ requests and gate scans (do_request_exit_pass, do_record_passage), all audited."
 
 from django.contrib import admin
 
+from fangkong.base.admin import ReadOnlyAdmin
 from fangkong.exits.models import ExitPass, ExitRuleSet
-from fangkong.ingest.admin import ReadOnlyAdmin
 
 
 @admin.register(ExitRuleSet)

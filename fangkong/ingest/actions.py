@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from fangkong.accounts.scoping import INGEST_ROLES, districts_of, require_role
 from fangkong.audit.actions import record
+from fangkong.ingest.current import describe_current
 from fangkong.ingest.merge import Counts, Merger
 from fangkong.ingest.models import Batch, Flag, RowError
 from fangkong.ingest.reading import RESTART, Opened, UnreadableFile, open_file, open_rows
@@ -196,8 +197,6 @@ def _coalesce(checked: list) -> list:
 def _store_flags(kind: str, batch: Batch, flags: list[dict]) -> None:
     if not flags:
         return
-    from fangkong.ingest.flags import describe_current
-
     current = describe_current(kind, [f["current_id"] for f in flags if f["current_id"]])
     Flag.objects.bulk_create(
         [

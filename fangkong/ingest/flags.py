@@ -8,66 +8,8 @@ from django.utils import timezone
 
 from fangkong.accounts.scoping import FLAG_RESOLVERS, in_scope, require_role
 from fangkong.audit.actions import record
+from fangkong.ingest.actions import do_ingest
 from fangkong.ingest.models import Flag
-from fangkong.people.models import Designation, Person
-from fangkong.testing.models import LabResult, Sampling
-
-
-def _person(ids):
-    return {
-        p["id"]: {
-            "姓名": p["name"],
-            "手机号": p["phone"],
-            "社区代码": p["community_id"],
-            "工作单位": p["employer"],
-        }
-        for p in Person.objects.filter(id__in=ids).values(
-            "id", "name", "phone", "community_id", "employer"
-        )
-    }
-
-
-def _designation(ids):
-    return {
-        d.id: {
-            "类别": d.get_kind_display(),
-            "起始": d.start_at.isoformat(),
-            "截止": d.end_at.isoformat() if d.end_at else "",
-            "判定单位": d.designated_by,
-        }
-        for d in Designation.objects.filter(id__in=ids)
-    }
-
-
-def _sampling(ids):
-    return {
-        s.id: {"采样点": s.site.code, "采样时间": s.sampled_at.isoformat(), "试管": s.tube.barcode}
-        for s in Sampling.objects.filter(id__in=ids).select_related("site", "tube")
-    }
-
-
-def _result(ids):
-    return {
-        r.id: {
-            "结果": r.get_result_display(),
-            "检测机构": r.lab,
-            "报告时间": r.reported_at.isoformat(),
-        }
-        for r in LabResult.objects.filter(id__in=ids)
-    }
-
-
-_DESCRIBE = {
-    "residents": _person,
-    "designations": _designation,
-    "samplings": _sampling,
-    "results": _result,
-    "presence": lambda ids: {},
-}
-
-
-def describe_current(kind: str, ids: list[int]) -> dict[int, dict]:
-    return _DESCRIBE[kind](ids) if ids else {}
 
 
 def do_resolve_flag(flag: Flag, user, *, accept: bool, note: str):
@@ -81,8 +23,6 @@ def do_resolve_flag(flag: Flag, user, *, accept: bool, note: str):
         raise ValueError("请填写处理理由")
     if flag.status != Flag.Status.OPEN:
         raise ValueError("该记录已处理")
-    from fangkong.ingest.actions import do_ingest
-
     with transaction.atomic():
         # Two reviewers deciding at once: the second sees the first one's decision.
         flag = Flag.objects.select_for_update().get(pk=flag.pk)

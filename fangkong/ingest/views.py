@@ -311,7 +311,7 @@ def flags(request):
     )
 
 
-# incoming column -> (label, key of the same value in `existing`, see flags.describe_current)
+# incoming column -> (label, key of the same value in `existing`, see current.describe_current)
 COMPARED: dict[str, tuple[tuple[str, str, str | None], ...]] = {
     "residents": (
         ("id_number", "身份证号", None),

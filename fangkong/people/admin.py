@@ -4,8 +4,8 @@ ID numbers are masked here too; opening a resident is recorded in the audit log.
 from django.contrib import admin
 
 from fangkong.audit.actions import record
+from fangkong.base.admin import ReadOnlyAdmin
 from fangkong.engine.id_numbers import mask_phone
-from fangkong.ingest.admin import ReadOnlyAdmin
 from fangkong.people.models import Designation, Person, PersonRevision, Presence
 
 

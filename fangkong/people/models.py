@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from fangkong.ingest.facts import Fact, superseding_once
+from fangkong.base.facts import Fact, superseding_once
 
 
 class Person(models.Model):

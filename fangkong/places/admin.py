@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from fangkong.ingest.admin import ReadOnlyAdmin
+from fangkong.base.admin import ReadOnlyAdmin
 from fangkong.places.models import Division
 
 

@@ -3,7 +3,7 @@
 
 from django.contrib import admin
 
-from fangkong.ingest.admin import ReadOnlyAdmin
+from fangkong.base.admin import ReadOnlyAdmin
 from fangkong.policies.models import PolicyVersion
 
 

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from fangkong.ingest.facts import Fact, superseding_once
+from fangkong.base.facts import Fact, superseding_once
 
 
 class TestingSite(models.Model):

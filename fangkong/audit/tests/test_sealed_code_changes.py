@@ -7,10 +7,11 @@ import pytest
 from django.db import connection
 
 from fangkong.audit.models import AuditEntry
-from fangkong.audit.sealing import ACTION, verify_code_changes
+from fangkong.audit.sealing import ACTION
 from fangkong.audit.tests.test_chain import audit_verify
 from fangkong.codes.actions import do_reevaluate
 from fangkong.codes.models import CodeChange
+from fangkong.codes.seals import verify_code_changes
 from fangkong.ingest.tests.support import BJ, policy_source
 from fangkong.policies.actions import do_publish
 
