@@ -340,7 +340,7 @@ def cmd_codes_show(args) -> int:
     from fangkong.audit.actions import record
     from fangkong.codes.queries import explain
     from fangkong.engine.id_numbers import mask, normalise_id_number
-    from fangkong.engine.policies import COLOUR_LABELS
+    from fangkong.engine.policies import APPLICATION_CLEAR, COLOUR_LABELS
     from fangkong.people.models import Person
 
     number = normalise_id_number(args.id_number.strip())
@@ -376,7 +376,9 @@ def cmd_codes_show(args) -> int:
         print(f"  {reason.message}")
         for fact in reason.facts:
             print(f"  依据:{fact}")
-        print("  解除方式(任一):" + ";".join(reason.clears))
+        if reason.clears:
+            print("  解除方式(满足任一即自动解除,无需申请):" + ";".join(reason.clears))
+        print(f"  申请解码:{APPLICATION_CLEAR}(单位集中申请、线上申诉或12345专席)")
     if code.next_change_at is not None:
         print(f"无新数据时将于 {_when(code.next_change_at)} 重新判定")
     return 0

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fangkong.engine.policies import (
+    APPLICATION_CLEAR,
     COLOURS,
     GREEN,
     SEVERITY,
@@ -109,6 +110,7 @@ class Reason:
             "since": self.since.isoformat(),
             "facts": list(self.facts),
             "clears": list(self.clears),
+            "on_application": APPLICATION_CLEAR,
         }
 
 
@@ -155,7 +157,7 @@ def evaluate(policies: list[Policy], facts: PersonFacts, now: datetime) -> Code:
         cleared_at = _cleared_at(policy, facts, state, fired, now, upcoming)
         if cleared_at is not None:
             continue
-        clears = tuple(describe_clear(c) for c in policy.clears) + ("经审核通过的解码申请",)
+        clears = tuple(describe_clear(c) for c in policy.clears)
         reasons.append(
             Reason(
                 policy.id,

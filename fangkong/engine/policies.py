@@ -22,6 +22,9 @@ DESIGNATION_KINDS = ("close_contact", "secondary_contact", "spacetime_companion"
 ZONE_LEVELS = ("prevention", "control", "lockdown")  # 防范区, 管控区, 封控区
 ZONE_LABELS = {"prevention": "防范区", "control": "管控区", "lockdown": "封控区"}
 AFTER_TRIGGER = "trigger"
+# Every reason can also be cleared on application (解码申请): not a condition the resident meets
+# by themselves, so pages list it apart from the clears.
+APPLICATION_CLEAR = "经审核通过的解码申请"
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
 

@@ -43,7 +43,6 @@ TRANSITIONS = (
     ("yellow->green", "黄→绿"),
     ("red->green", "红→绿"),
 )
-EXEMPTION_CLEAR = "经审核通过的解码申请"
 
 
 # -- describing a policy in words ------------------------------------------------------------
@@ -81,7 +80,7 @@ def describe_policy(policy: Policy) -> dict:
         "exclude": [{"code": c, "name": names.get(c, "")} for c in policy.scope.exclude],
         "trigger": describe_trigger(policy.trigger),
         "also_present": policy.trigger.type == "no_sampling",
-        "clears": [describe_clear(c) for c in policy.clears] + [EXEMPTION_CLEAR],
+        "clears": [describe_clear(c) for c in policy.clears],
     }
 
 

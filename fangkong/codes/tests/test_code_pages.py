@@ -109,7 +109,11 @@ def test_the_person_page_shows_the_yellow_reason_and_the_history(
     assert "2022-04-23 00:00" in code  # since, in Beijing time
     assert "2022-04-20 00:00 至 2022-04-23 00:00 无采样记录" in code
     assert "2022年04月23日00:00之后采样的一次核酸检测结果为阴性" in code
-    assert "经审核通过的解码申请" in code
+    assert "满足任一条件即自动解除,无需申请" in code
+    # The clearance is an application, not a condition met by oneself: listed apart.
+    clears = code.split("解除方式")[1].split("申请解码")[0]
+    assert "经审核通过的解码申请" not in clears
+    assert "经审核通过的解码申请" in code.split("申请解码")[1]
     history = code.split("健康码变化记录")[1]
     assert "绿码</span> → <span" in history and "黄码" in history
     assert "发布政策" in history and "cc-2022-0420-untested v1" in history
