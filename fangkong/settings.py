@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "fangkong.accounts.context.staff",
             ],
+            "builtins": ["fangkong.base.display"],
         },
     },
 ]
