@@ -1,7 +1,7 @@
 """`fangkong` command line: ingest files, build the demo city, serve it; preview and publish
 policies; recompute, explain and count health codes.
 
-fangkong ingest residents|presence|designations|samplings|results FILE [--json]
+fangkong ingest KIND FILE [--json]   (KIND: a kind of fangkong.ingest.schemas)
 fangkong demo [--residents N] [--serve]
 fangkong policy preview|publish FILE [--at T] [--json]
 fangkong codes recompute [--as-of T] [--json]
@@ -25,6 +25,7 @@ import time
 
 from fangkong.audit import cli as audit_cli
 from fangkong.checkpoints import cli as checkpoints_cli
+from fangkong.ingest.schemas import SCHEMAS
 from fangkong.signing import cli as signing_cli
 
 
@@ -412,9 +413,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fangkong", description="防控 — 疫情防控指挥系统")
     sub = parser.add_subparsers(dest="command", required=True)
     ingest = sub.add_parser("ingest", help="导入CSV/Excel文件")
-    ingest.add_argument(
-        "kind", choices=["residents", "presence", "designations", "samplings", "results"]
-    )
+    # The kinds are the ingestion schemas' (plain dataclasses: no Django needed to list them).
+    ingest.add_argument("kind", choices=list(SCHEMAS))
     ingest.add_argument("file")
     ingest.add_argument("--json", action="store_true", help="机器可读的汇总")
     ingest.add_argument(
