@@ -60,8 +60,13 @@ def test_a_lab_uploads_results_and_reads_which_rows_were_refused(
     text = page.inner_text("body")
     page.screenshot(path=str(tmp_path / "batch.png"), full_page=True)
     assert "jinyu-0421.csv" in text
-    assert "T-404" in text and "未知试管" in text
-    assert page.locator("text=第3行").count() or "3" in text
+    # The refused row is the file's third line (after the header and T-1): its row number and
+    # the reason stand in the same row of the table, next to the barcode.
+    refused = page.locator("#errors tbody tr")
+    assert refused.count() == 1
+    number, field, value, reason = refused.first.locator("td").all_inner_texts()
+    assert (number, value) == ("3", "T-404")
+    assert "试管条码" in field and "未知试管" in reason
 
 
 def test_a_district_officer_finds_a_resident_of_their_district_only(
