@@ -24,6 +24,7 @@ import pyarrow.csv as pa_csv
 
 from fangkong.demo.city import (
     BLOCK_ROWS,
+    REGISTERED_AT,
     ROUND_1,
     Block,
     Geography,
@@ -44,30 +45,81 @@ class StaffAccount:
     role: str
     districts: tuple[str, ...] | str  # county codes, or ALL_DISTRICTS
     organisation: str
-    note: str = ""
+    duty: str = ""  # what to try with it, printed with the logins
 
 
 def staff_accounts(employer: str = "") -> tuple[StaffAccount, ...]:
-    """One demo account per staff role (the resident role has no staff account)."""
+    """One demo account per staff role (the resident role has no staff account), and a second
+    command-centre account: a manual override needs two people of the command centre."""
     from fangkong.accounts.models import Role
 
     return (
-        StaffAccount("command", Role.COMMAND_CENTRE, (), "长春市疫情防控工作领导小组指挥部"),
         StaffAccount(
-            "district_nanguan", Role.DISTRICT_REVIEWER, ("220102",), "南关区疫情防控指挥部"
+            "command",
+            Role.COMMAND_CENTRE,
+            (),
+            "长春市疫情防控工作领导小组指挥部",
+            "发布防控规则 /policies/ ,赋码统计 /codes/ ,全市解码审核 /clearances/ ;"
+            "在居民页提出人工复核",
         ),
         StaffAccount(
-            "district_chaoyang", Role.DISTRICT_REVIEWER, ("220104",), "朝阳区疫情防控指挥部"
+            "command2",
+            Role.COMMAND_CENTRE,
+            (),
+            "长春市疫情防控工作领导小组指挥部",
+            "指挥部另一名工作人员:批准 command 提出的人工复核(提出人不能批准自己的)",
         ),
-        StaffAccount("hotline", Role.HOTLINE, ALL_DISTRICTS, "12345市长公开电话赋码工作专席"),
-        StaffAccount("lab", Role.LAB, ALL_DISTRICTS, "长春金域医学检验所"),
-        StaffAccount("sampler", Role.SAMPLER, ("220102",), "南关区南岭街道第1采样点"),
-        StaffAccount("checkpoint", Role.CHECKPOINT, ALL_DISTRICTS, "长春市交通卡口"),
         StaffAccount(
-            "employer", Role.EMPLOYER, ALL_DISTRICTS, employer or "企业联络员", "员工住在全市各区"
+            "district_nanguan",
+            Role.DISTRICT_REVIEWER,
+            ("220102",),
+            "南关区疫情防控指挥部",
+            "南关区的解码审核 /clearances/ 、居民查询 /people/search/ ;可提出人工复核",
         ),
-        StaffAccount("auditor", Role.AUDITOR, (), "长春市疫情防控审计组"),
-        StaffAccount("admin", Role.ADMIN, (), "系统管理员", "is_staff + is_superuser"),
+        StaffAccount(
+            "district_chaoyang",
+            Role.DISTRICT_REVIEWER,
+            ("220104",),
+            "朝阳区疫情防控指挥部",
+            "朝阳区的解码审核(只看得到本区)",
+        ),
+        StaffAccount(
+            "hotline",
+            Role.HOTLINE,
+            ALL_DISTRICTS,
+            "12345市长公开电话赋码工作专席",
+            "12345专席 /clearances/hotline/",
+        ),
+        StaffAccount(
+            "lab",
+            Role.LAB,
+            ALL_DISTRICTS,
+            "长春金域医学检验所",
+            "导入检测结果 /ingest/upload/results/",
+        ),
+        StaffAccount(
+            "sampler",
+            Role.SAMPLER,
+            ("220102",),
+            "南关区南岭街道第1采样点",
+            "导入采样记录 /ingest/upload/samplings/ ,采样点扫码 /checkpoints/",
+        ),
+        StaffAccount(
+            "checkpoint", Role.CHECKPOINT, ALL_DISTRICTS, "长春市交通卡口", "卡口核验 /checkpoints/"
+        ),
+        StaffAccount(
+            "employer",
+            Role.EMPLOYER,
+            ALL_DISTRICTS,  # its workers live all over the city
+            employer or "企业联络员",
+            "单位批量申请解码 /clearances/batches/",
+        ),
+        StaffAccount(
+            "auditor", Role.AUDITOR, (), "长春市疫情防控审计组", "审计日志 /audit/ 及其校验、导出"
+        ),
+        StaffAccount(
+            "admin", Role.ADMIN, (), "系统管理员", "管理后台 /admin/(is_staff + is_superuser)"
+        ),
     )
 
 
@@ -156,11 +208,13 @@ def ingest_files(
     files: list[tuple[str, Path]],
     *,
     now: datetime | None,
+    registered_at: datetime | None = None,
     loaded: dict[str, Loaded],
     progress: Callable[[int], None] | None = None,
     done: int = 0,
 ) -> int:
-    """Load `files` in order through `do_ingest`; adds to `loaded`; returns rows done."""
+    """Load `files` in order through `do_ingest` as of `now`, the residents as of
+    `registered_at` (default: `now`); adds to `loaded`; returns rows done."""
     from fangkong.ingest.actions import do_ingest
 
     for kind, path in files:
@@ -171,7 +225,8 @@ def ingest_files(
                 progress(offset + rows)
 
         started = time.perf_counter()
-        report = do_ingest(kind, path=path, source="demo", now=now, progress=step)
+        at = registered_at if kind == "residents" and registered_at else now
+        report = do_ingest(kind, path=path, source="demo", now=at, progress=step)
         if report.failure:
             raise RuntimeError(f"演示数据 {path.name} 导入失败:{report.failure}")
         total = loaded.setdefault(kind, Loaded())
@@ -199,7 +254,9 @@ def build_demo(
 
     `now` is the moment the data is loaded: facts after it (a result reported later, a
     designation not made yet) are left out, so `now=2022-04-21 16:37+08:00` gives the city as
-    the press conference saw it. Default: the current time, i.e. everything. Ingestion refuses
+    the press conference saw it. Default: the current time, i.e. everything. The residents are
+    registered before the round (`REGISTERED_AT`, or `now` if earlier), so that the codes and
+    counts of any moment of the round count them. Ingestion refuses
     any time more than a day after `now`, a designation's planned end included, so a designation
     still running at `now` is loaded without an end; loading the same city again with a `now`
     past that end then flags it for review instead of adding it silently.
@@ -217,6 +274,7 @@ def build_demo(
     staff = create_staff(staff_accounts(employers[0]), geo.county_codes)
     until = None if now is None else int(now.timestamp())
     now = now or timezone.now()
+    registered_at = min(now, REGISTERED_AT)
 
     generated: dict[str, int] = {}
     loaded: dict[str, Loaded] = {}
@@ -237,7 +295,14 @@ def build_demo(
                 generated[key] = generated.get(key, 0) + int(value)
             unscanned.extend(block.unscanned.to_pylist())
             block = None  # the files are written: free the tables before loading them
-            done = ingest_files(files, now=now, loaded=loaded, progress=progress, done=done)
+            done = ingest_files(
+                files,
+                now=now,
+                registered_at=registered_at,
+                loaded=loaded,
+                progress=progress,
+                done=done,
+            )
             for _, path in files:
                 path.unlink()
     finally:
@@ -247,6 +312,7 @@ def build_demo(
         "residents": residents,
         "seed": seed,
         "now": now.isoformat(),
+        "registered_at": registered_at.isoformat(),
         "sites": geo.site_count,
         "staff": staff,
         "generated": generated,  # the whole scenario, before leaving out facts after `now`
@@ -315,8 +381,10 @@ def _pad(text: str, width: int) -> str:
 
 
 def print_logins(stream: TextIO, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """The demo accounts as a table: login URL, username, role, districts."""
+    """The demo accounts as a table (username, role, districts, organisation), what to try with
+    each, who opens the audit log and how the two-person override is done."""
     from fangkong.accounts.models import Role, StaffProfile
+    from fangkong.accounts.scoping import AUDIT_READERS
 
     try:
         from django.urls import reverse
@@ -324,15 +392,16 @@ def print_logins(stream: TextIO, host: str = "127.0.0.1", port: int = 8000) -> N
         path = reverse("accounts:login")
     except Exception:  # the login page belongs to another part of the project
         path = "/accounts/login/"
+    accounts = staff_accounts()
     geo = load_geography()
     county_name = dict(zip(geo.county_codes, geo.county_names, strict=True))
     organisations = dict(
-        StaffProfile.objects.filter(
-            user__username__in=[a.username for a in staff_accounts()]
-        ).values_list("user__username", "organisation")
+        StaffProfile.objects.filter(user__username__in=[a.username for a in accounts]).values_list(
+            "user__username", "organisation"
+        )
     )
     rows = [("用户名", "角色", "负责区县", "单位")]
-    for account in staff_accounts():
+    for account in accounts:
         if account.districts == ALL_DISTRICTS:
             scope = "全市各区县"
         elif not account.districts:
@@ -341,15 +410,24 @@ def print_logins(stream: TextIO, host: str = "127.0.0.1", port: int = 8000) -> N
             scope = "、".join(f"{county_name.get(c, c)}({c})" for c in account.districts)
         organisation = organisations.get(account.username, account.organisation)
         rows.append((account.username, Role(account.role).label, scope, organisation))
-    widths = [max(_width(row[i]) for row in rows) for i in range(3)]
+    base = f"http://{host}:{port}"
+    print(f"\n演示账号 — 登录地址 {base}{path} ,密码均为 {DEMO_PASSWORD}", file=stream)
+    _print_columns(stream, rows)
+    print(f"各账号可以做的事(地址前加 {base}):", file=stream)
+    _print_columns(stream, [(a.username, a.duty) for a in accounts])
+    readers = "、".join(a.username for a in accounts if a.role in AUDIT_READERS)
+    print(f"审计日志:{base}/audit/ ,用账号 {readers} 打开(其他账号无权查看)", file=stream)
+    command = [a.username for a in accounts if a.role == Role.COMMAND_CENTRE]
     print(
-        f"\n演示账号 — 登录地址 http://{host}:{port}{path} ,密码均为 {DEMO_PASSWORD}", file=stream
+        f"人工复核(双人):{command[0]} 在居民页 {base}/people/search/ 找到黄码居民、提出人工复核,"
+        f"{command[1]} 在 {base}/clearances/ 打开该申请并批准",
+        file=stream,
     )
+
+
+def _print_columns(stream: TextIO, rows: list[tuple[str, ...]]) -> None:
+    """Rows aligned in columns (Chinese characters are two columns wide); the last unpadded."""
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
-        print(
-            "  "
-            + "  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=False))
-            + "  "
-            + row[3],
-            file=stream,
-        )
+        cells = [_pad(cell, w) for cell, w in zip(row, widths, strict=False)]
+        print("  " + "  ".join([*cells, row[-1]]), file=stream)

@@ -43,6 +43,9 @@ LOCAL = 8 * HOUR  # 长春 is UTC+08:00 all year
 
 # The reference day for ages: the first day of the round.
 REFERENCE_DATE = dt.date(2022, 4, 20)
+# The residents register is loaded the evening before the round: after the last birth in it
+# (the day before REFERENCE_DATE), before the first sampling.
+REGISTERED_AT = dt.datetime(2022, 4, 19, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 # Development zones (220171–220174) are statistical codes, never printed in ID numbers: their
 # residents' numbers carry the code of the district the zone was carved out of, as issued by

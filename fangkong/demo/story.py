@@ -1,6 +1,8 @@
 """The demo replays April 2022 in order, so the codes tell the press conference's story:
 
-1. 22 April, 23:00 — the city and the 20–22 April round are loaded, results as reported by then;
+0. 19 April, 20:00 — the residents are registered (`REGISTERED_AT`), before the first sampling,
+   so any moment of the round can be viewed as it was (`/codes/?at=2022-04-22T12:00`);
+1. 22 April, 23:00 — the 20–22 April round is loaded, results as reported by then;
 2. 22 April, 23:30 — the standard rules are published (positive → red, pooled positive →
    yellow, close contact → red, secondary contact → yellow);
 3. 23 April, 00:00 — the rule of 21 April is published: everyone outside the four counties who

@@ -215,6 +215,35 @@ def test_print_logins_lists_every_account(demo):
     assert "南关区(220102)" in text
 
 
+def test_the_logins_say_which_accounts_open_the_audit_log(demo, client):
+    from django.contrib.auth import get_user_model
+
+    out = io.StringIO()
+    print_logins(out)
+    line = next(line for line in out.getvalue().splitlines() if line.startswith("审计日志"))
+    assert "/audit/" in line
+    named = [a.username for a in staff_accounts() if a.username in line.replace("、", " ").split()]
+    assert "auditor" in named
+    users = get_user_model().objects
+    for account in staff_accounts():
+        client.force_login(users.get(username=account.username))
+        opens = client.get("/audit/").status_code == 200
+        assert opens == (account.username in named), account.username
+
+
+def test_the_logins_name_two_command_centre_accounts_for_the_override(demo):
+    from fangkong.accounts.models import Role, StaffProfile
+
+    command = StaffProfile.objects.filter(role=Role.COMMAND_CENTRE).values_list(
+        "user__username", flat=True
+    )
+    assert sorted(command) == ["command", "command2"]
+    out = io.StringIO()
+    print_logins(out)
+    line = next(line for line in out.getvalue().splitlines() if "人工复核(双人)" in line)
+    assert "command " in line and "command2 " in line
+
+
 # -- the generator alone ------------------------------------------------------------------------
 
 
