@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from stdnum import numdb
@@ -20,6 +22,9 @@ LENGTH = 18
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 EARLIEST_BIRTH_YEAR = 1880
+# "Today" for a birth date is the Beijing calendar day: a baby born at 00:30 on 20 April in
+# 长春 has a valid number while UTC still reads 19 April.
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 _DIGITS = frozenset("0123456789")
 _CHECK_CODES = np.array([ord(c) for c in CHECK_CHARS], dtype=np.uint32)
@@ -64,10 +69,16 @@ def _looks_like_development_zone(code6: str) -> bool:
     return any("county" in props for _, props in parts[1:])
 
 
+def beijing_date(moment: dt.datetime) -> dt.date:
+    """The calendar day in Beijing at the aware instant ``moment``: the ``today`` of the checks."""
+    return moment.astimezone(BEIJING).date()
+
+
 def check_id_number(value: str, today: dt.date | None = None) -> str | None:
     """None when ``value`` is a valid 18-character ID number, else a short reason in Chinese.
 
-    ``today`` bounds the birth date (default: the current date).
+    ``today`` bounds the birth date: pass ``beijing_date(now)``. Without it, the Beijing date of
+    the wall clock is used (for callers that have no ``now`` yet).
     """
     number = normalise_id_number(value)
     if len(number) != LENGTH:
@@ -82,7 +93,7 @@ def check_id_number(value: str, today: dt.date | None = None) -> str | None:
         return "出生日期无效"
     if birth.year < EARLIEST_BIRTH_YEAR:
         return f"出生日期早于{EARLIEST_BIRTH_YEAR}年"
-    if birth > (today or dt.date.today()):
+    if birth > (today or beijing_date(dt.datetime.now(dt.UTC))):
         return "出生日期晚于今天"
     region = number[:6]
     if not is_known_region(region):
@@ -160,6 +171,75 @@ def _block_ok(codes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     last = codes[:, 17]
     last = np.where(last == ord("x"), np.uint32(ord("X")), last)
     return ok & (last == _CHECK_CODES[total % 11])
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """`check_id_numbers`' answer: ``ok[i]`` is ``check_id_number(values[i], today) is None``."""
+
+    ok: np.ndarray  # bool, one per value
+    reasons: dict[int, str]  # index -> check_id_number's reason, for each value not ok
+
+
+def check_id_numbers(values: Sequence[str] | np.ndarray, today: dt.date) -> Verdicts:
+    """`check_id_number` for many values at once, for bulk ingestion: the same verdict and
+    reason for every input.
+
+    Numbers already in stored form (18 ASCII characters, upper- or lower-case X) are judged
+    whole by numpy; anything else (blanks around it, bad characters, any rejection) goes through
+    `check_id_number` itself, one at a time, which also yields the reason. A value the fast path
+    accepts passes every check of `check_id_number`, so the two cannot disagree. ``values`` are
+    strings; a None counts as empty.
+    """
+    codes, lengths = _code_points(values)
+    ok = np.zeros(lengths.shape[0], dtype=bool)
+    if codes is not None:
+        limit = today.year * 10_000 + today.month * 100 + today.day
+        regions = np.zeros(lengths.shape[0], dtype=np.int64)
+        for start in range(0, lengths.shape[0], _BLOCK):
+            stop = start + _BLOCK
+            ok[start:stop], regions[start:stop] = _block_valid(
+                codes[start:stop], lengths[start:stop], limit
+            )
+        known = [r for r in np.unique(regions[ok]).tolist() if is_known_region(f"{r:06d}")]
+        ok &= np.isin(regions, known)
+    reasons: dict[int, str] = {}
+    refused = np.flatnonzero(~ok).tolist()
+    items = values.ravel().tolist() if isinstance(values, np.ndarray) and refused else values
+    for i in refused:
+        value = items[i]
+        reason = check_id_number(value if isinstance(value, str) else "", today)
+        if reason is None:
+            ok[i] = True
+        else:
+            reasons[i] = reason
+    return Verdicts(ok, reasons)
+
+
+def _digits_value(codes: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """The number written by columns start..stop (meaningful only where they are digits)."""
+    value = np.zeros(codes.shape[0], dtype=np.int64)
+    for column in range(start, stop):
+        value *= 10
+        value += (codes[:, column] - np.uint32(ord("0"))) & np.uint32(15)
+    return value
+
+
+# Days per month of a common year; February gains one in leap years.
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _block_valid(codes: np.ndarray, lengths: np.ndarray, limit: int):
+    """(every check but the region's, the region as a number) for a block of code points."""
+    ok = _block_ok(codes, lengths)
+    region = _digits_value(codes, 0, 6)
+    birth = _digits_value(codes, 6, 14)
+    year, month, day = birth // 10_000, birth // 100 % 100, birth % 100
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days = _MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    ok &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
+    ok &= (year >= EARLIEST_BIRTH_YEAR) & (birth <= limit)
+    return ok, region
 
 
 def make_id_number(region: str, birth: dt.date, sequence: int) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fangkong.engine.id_numbers import check_digits_ok, check_id_number, is_known_region
+from fangkong.engine.id_numbers import beijing_date, check_id_numbers
 from fangkong.ingest.reading import ROW
 from fangkong.ingest.schemas import SCHEMAS, Column
 
@@ -193,29 +193,14 @@ def _parse_times(values: pa.Array, zoned: np.ndarray) -> pa.Array:
 
 
 def _id_number(column: Column, values, empty, errors, *, now, **_):
-    values = pc.utf8_upper(values)
-    shaped = _mask(pc.match_substring_regex(values, r"^\d{17}[\dX]$"))
-    ok = shaped & np.asarray(check_digits_ok(values.to_numpy(zero_copy_only=False)), dtype=bool)
-    births = pc.strptime(
-        pc.utf8_slice_codeunits(values, 6, 14), format="%Y%m%d", unit="s", error_is_null=True
-    )
-    ok &= _mask(pc.is_valid(births))
-    regions = pc.utf8_slice_codeunits(values, 0, 6)
-    known = {code: is_known_region(code) for code in pc.unique(regions).to_pylist()}
-    ok &= (
-        np.asarray([known[code] for code in regions.to_pylist()], dtype=bool)
-        if len(values)
-        else np.zeros(0, dtype=bool)
-    )
-    suspect = ~ok & ~empty
-    if suspect.any():
-        # Only bad rows pay for a precise, per-row explanation.
-        reasons = [""] * len(values)
-        texts = values.to_pylist()
-        for i in np.flatnonzero(suspect):
-            reasons[i] = check_id_number(texts[i], today=now.date()) or "身份证号无效"
-        errors.add(suspect, column.name, values, reasons)
-    return values
+    # The same check, and the same "today" (Beijing's), as the sign-in page's.
+    verdicts = check_id_numbers(values.to_numpy(zero_copy_only=False), beijing_date(now))
+    reasons = [""] * len(values)
+    for i, reason in verdicts.reasons.items():
+        reasons[i] = reason
+    errors.add(~verdicts.ok & ~empty, column.name, values, reasons)
+    # Stored and compared in one spelling: no blanks around it, upper-case X.
+    return pc.utf8_upper(values)
 
 
 _CHECKS = {

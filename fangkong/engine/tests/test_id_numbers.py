@@ -2,15 +2,18 @@ import datetime as dt
 
 import numpy as np
 import pytest
+import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from fangkong.engine.id_numbers import (
+    beijing_date,
     check_char,
     check_digit_ok,
     check_digits_ok,
     check_id_number,
+    check_id_numbers,
     is_known_region,
     make_id_number,
     mask,
@@ -181,3 +184,106 @@ def test_the_scalar_check_agrees_with_check_id_number_on_the_check_character(val
         assert check_digit_ok(normalise_id_number(value))
     elif reason.startswith("校验位错误"):
         assert not check_digit_ok(normalise_id_number(value))
+
+
+# -- one check for sign-in and bulk ingestion ---------------------------------------------------
+
+UTC = dt.UTC
+# Instants either side of midnight in Beijing (16:00 UTC), one of them on a leap day there.
+ANCHORS = [
+    dt.datetime(2022, 4, 19, 15, 59, 59, tzinfo=UTC),
+    dt.datetime(2022, 4, 19, 16, 0, tzinfo=UTC),
+    dt.datetime(2024, 2, 28, 16, 0, tzinfo=UTC),
+    dt.datetime(2024, 2, 29, 15, 59, 59, tzinfo=UTC),
+    dt.datetime(2023, 2, 28, 16, 0, tzinfo=UTC),
+]
+# Birth dates as written in a number, real or not: leap days of leap and common years, the
+# 31st of a 30-day month, a 13th month, day 0, the earliest year allowed and the one before.
+WRITTEN_BIRTHS = [
+    "20000229", "19000229", "20240229", "20230229", "19960229",
+    "20220431", "19960431", "19801301", "19800100", "19800001", "18800101", "18791231",
+    "00000101",
+]  # fmt: skip
+REGIONS = ["220102", "220104", "220113", "220181", "110105", "220171", "999999", "000000"]
+
+
+@st.composite
+def numbers_on_a_day(draw):
+    """(today, values): ID-number-like texts around the edges of every check, judged on the
+    Beijing date of an instant near midnight in Beijing or anywhere in 2019–2026."""
+    instant = draw(
+        st.sampled_from(ANCHORS)
+        | st.datetimes(dt.datetime(2019, 1, 1), dt.datetime(2026, 12, 31), timezones=st.just(UTC))
+    )
+    today = beijing_date(instant)
+    near_today = st.integers(-2, 2).map(lambda k: (today + dt.timedelta(days=k)).strftime("%Y%m%d"))
+    birth = st.one_of(
+        near_today,
+        st.sampled_from(WRITTEN_BIRTHS),
+        st.dates(dt.date(1870, 1, 1), dt.date(2030, 12, 31)).map(lambda d: d.strftime("%Y%m%d")),
+    )
+
+    @st.composite
+    def structured(draw):
+        body = draw(st.sampled_from(REGIONS)) + draw(birth) + f"{draw(st.integers(0, 999)):03d}"
+        last = draw(st.just(check_char(body)) | st.sampled_from(list("0123456789Xx") + ["Y"]))
+        number = body + last
+        number = draw(st.sampled_from([number, number.lower()]))
+        pad = st.just("") | st.sampled_from([" ", "\t", "\u3000", "\n"])
+        return draw(pad) + number + draw(pad)
+
+    values = draw(st.lists(structured() | near_numbers, max_size=30))
+    return today, values
+
+
+@settings(max_examples=400, deadline=None)
+@given(numbers_on_a_day())
+def test_the_bulk_check_gives_the_verdict_and_reason_of_the_per_number_check(case):
+    today, values = case
+    expected = [check_id_number(v, today=today) for v in values]
+    for given_as in (values, np.array(values, dtype=object)):
+        verdicts = check_id_numbers(given_as, today)
+        assert verdicts.ok.tolist() == [reason is None for reason in expected]
+        assert [verdicts.reasons.get(i) for i in range(len(values))] == expected
+
+
+def test_a_baby_born_after_midnight_in_beijing_is_valid_while_utc_is_still_on_the_day_before():
+    just_after_midnight = dt.datetime(2022, 4, 19, 16, 30, tzinfo=UTC)  # 00:30 on 20 April there
+    newborn = make_id_number("220102", dt.date(2022, 4, 20), 2)
+    assert beijing_date(just_after_midnight) == dt.date(2022, 4, 20)
+    assert check_id_number(newborn, today=beijing_date(just_after_midnight)) is None
+    assert check_id_numbers([newborn], beijing_date(just_after_midnight)).ok.tolist() == [True]
+    assert check_id_number(newborn, today=just_after_midnight.date()) == "出生日期晚于今天"
+
+
+def test_without_a_date_given_the_check_takes_todays_date_in_beijing():
+    newborn = make_id_number("220102", dt.date(2022, 4, 20), 2)
+    with time_machine.travel(dt.datetime(2022, 4, 19, 16, 30, tzinfo=UTC), tick=False):
+        assert check_id_number(newborn) is None
+    with time_machine.travel(dt.datetime(2022, 4, 19, 15, 30, tzinfo=UTC), tick=False):
+        assert check_id_number(newborn) == "出生日期晚于今天"
+
+
+def test_the_bulk_check_accepts_what_the_per_number_check_accepts_in_any_spelling():
+    number = make_id_number("220102", dt.date(1980, 2, 29), 7)
+    verdicts = check_id_numbers([number, f" {number.lower()}\t", None, ""], dt.date(2022, 4, 20))
+    assert verdicts.ok.tolist() == [True, True, False, False]
+    assert verdicts.reasons == {2: "应为18位", 3: "应为18位"}
+
+
+@pytest.mark.parametrize("instant", ANCHORS)
+def test_the_bulk_check_agrees_on_every_written_birth_date_region_and_check_character(instant):
+    today = beijing_date(instant)
+    written = [
+        *WRITTEN_BIRTHS,
+        *((today + dt.timedelta(days=k)).strftime("%Y%m%d") for k in (-1, 0, 1)),
+    ]
+    bodies = [
+        f"{region}{birth}{seq:03d}" for region in REGIONS for birth in written for seq in (1, 2)
+    ]
+    values = [body + check_char(body) for body in bodies] + [
+        body + ("1" if check_char(body) == "0" else "0") for body in bodies
+    ]
+    verdicts = check_id_numbers(values, today)
+    assert verdicts.ok.tolist() == [check_id_number(v, today=today) is None for v in values]
+    assert verdicts.ok.any() and not verdicts.ok.all()
