@@ -4,6 +4,7 @@ policies; recompute, explain and count health codes.
 fangkong ingest KIND FILE [--json]   (KIND: a kind of fangkong.ingest.schemas)
 fangkong demo [--residents N] [--serve]
 fangkong policy preview|publish FILE [--at T] [--json]
+fangkong policy withdraw ID --reason R [--at T] [--json]
 fangkong codes recompute [--as-of T] [--json]
 fangkong codes show ID_NUMBER [--as-of T] [--json]
 fangkong codes stats [--by district] [--as-of T] [--json]
@@ -215,11 +216,20 @@ def _change_summary(outcome) -> str:
 
 
 def _read_policy(path: str) -> str | None:
+    """The file's text under the page's limits (size, UTF-8); problems on stderr, else None."""
+    from fangkong.engine.policies import PolicyError
+    from fangkong.policies.source import MAX_POLICY_BYTES, decode
+
     if not os.path.isfile(path):
         print(f"错误:找不到文件 {path}", file=sys.stderr)
         return None
-    with open(path, encoding="utf-8-sig") as f:
-        return f.read()
+    with open(path, "rb") as f:
+        raw = f.read(MAX_POLICY_BYTES + 1)
+    try:
+        return decode(raw)
+    except PolicyError as exc:
+        _policy_problems(exc)
+        return None
 
 
 def _policy_problems(exc) -> int:
@@ -257,6 +267,8 @@ def cmd_policy_preview(args) -> int:
                     "people": impact.people,
                     "by_county": by_county,
                     "totals": impact.totals,
+                    "continues_from": impact.policy.continues_from,
+                    "retriggered": impact.retriggered,
                 },
                 ensure_ascii=False,
             )
@@ -266,6 +278,13 @@ def cmd_policy_preview(args) -> int:
     print(
         f"政策 {policy.id} 第{policy.version}版({TRANSITION_WORDS[policy.colour]}):{policy.title}"
     )
+    until = f"至 {_when(policy.effective_until)} 止" if policy.effective_until else "无截止"
+    print(f"生效期间:{_when(policy.effective_from)} 起,{until}")
+    print(f"适用范围:{_scope_words(policy.scope)}")
+    if policy.continues_from:
+        print(f"延续第{policy.continues_from}版的决定:已满足的解除条件和已批准的解码申请继续有效。")
+    elif policy.version > 1:
+        print(f"新的决定:将使{impact.retriggered:,}名已解除的居民重新被赋码。")
     print(f"若于 {_when(now)}(北京时间)发布:评估{impact.people:,}人")
     if not impact.totals:
         print("不会改变任何人的健康码颜色。")
@@ -274,6 +293,18 @@ def cmd_policy_preview(args) -> int:
         print(f"  {row['name']}({row['code']}):{_transitions(row['changes'])}")
     print(f"合计:{_transitions(impact.totals)}(共{sum(impact.totals.values()):,}人)")
     return 0
+
+
+def _scope_words(scope) -> str:
+    from fangkong.places.models import Division
+
+    names = dict(
+        Division.objects.filter(code__in=scope.include + scope.exclude).values_list("code", "name")
+    )
+    words = "、".join(f"{names.get(c, c)}({c})" for c in scope.include)
+    if scope.exclude:
+        words += ",不含" + "、".join(f"{names.get(c, c)}({c})" for c in scope.exclude)
+    return words
 
 
 def cmd_policy_publish(args) -> int:
@@ -307,6 +338,40 @@ def cmd_policy_publish(args) -> int:
         return 0
     print(
         f"已发布 {version.policy_id} 第{version.version}版(发布时间 {_when(version.published_at)})"
+    )
+    print(f"重新计算{outcome.evaluated:,}人,{_change_summary(outcome)}")
+    return 0
+
+
+def cmd_policy_withdraw(args) -> int:
+    from fangkong.engine.policies import PolicyError
+    from fangkong.policies.actions import do_withdraw
+
+    now = _now(args.at)
+    try:
+        version, outcome = do_withdraw(args.policy_id, user=None, now=now, reason=args.reason)
+    except PolicyError as exc:
+        return _policy_problems(exc)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "policy": version.policy_id,
+                    "version": version.version,
+                    "withdrawn_at": _iso(version.published_at),
+                    "reason": version.reason,
+                    "evaluated": outcome.evaluated,
+                    "changed": outcome.changed,
+                    "by_transition": outcome.by_transition,
+                    "seconds": {k: round(v, 3) for k, v in outcome.seconds.items()},
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    print(
+        f"已撤回 {version.policy_id}(记为第{version.version}版,撤回时间 "
+        f"{_when(version.published_at)}):{version.reason}"
     )
     print(f"重新计算{outcome.evaluated:,}人,{_change_summary(outcome)}")
     return 0
@@ -449,6 +514,12 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--at", type=moment, help=when_help)
         command.add_argument("--json", action="store_true", help="机器可读的输出")
         command.set_defaults(func=func)
+    withdraw = policy_sub.add_parser("withdraw", help="撤回政策:自撤回时起不再赋码,重算全部健康码")
+    withdraw.add_argument("policy_id", help="政策编号")
+    withdraw.add_argument("--reason", required=True, help="撤回理由(记入审计日志)")
+    withdraw.add_argument("--at", type=moment, help=when_help)
+    withdraw.add_argument("--json", action="store_true", help="机器可读的输出")
+    withdraw.set_defaults(func=cmd_policy_withdraw)
 
     codes = sub.add_parser("codes", help="重算、查看、统计健康码")
     codes_sub = codes.add_subparsers(dest="codes_command", required=True)

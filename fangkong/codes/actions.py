@@ -114,6 +114,7 @@ def _write_changes(
         signature ^= np.where(active, signature_of(by_policy[pid]), 0)
     changed = np.flatnonzero((old != new) | (signature != old_signature))
     order = sorted(result.active, key=lambda p: (-SEVERITY[by_policy[p].colour], p))
+    counties = population.county_at(now)
     transitions: dict[str, int] = {}
     code_rows, change_rows = [], []
     for i in changed.tolist():
@@ -131,7 +132,7 @@ def _write_changes(
         ]
         old_colour, new_colour = COLOURS[int(old[i])], COLOURS[int(new[i])]
         person_id = int(population.person_ids[i])
-        county = f"{int(population.county[i]):06d}"
+        county = f"{int(counties[i]):06d}"
         text = json.dumps(reasons, ensure_ascii=False)
         code_rows.append((person_id, new_colour, county, text, int(signature[i])))
         if old_colour != new_colour:

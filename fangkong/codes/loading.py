@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from django.db import connection
 
-from fangkong.engine.batch import NEVER, Columns
+from fangkong.engine.batch import NEVER, Columns, homes_at, micros
 
 _PG = "postgresql"
 
@@ -78,10 +78,17 @@ class Population:
 
     columns: Columns
     person_ids: np.ndarray
-    county: np.ndarray  # int64 county code per person
+    county: np.ndarray  # int64 county code per person, as the record says now
 
     def index_of(self, person_ids: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.person_ids, person_ids)
+
+    def county_at(self, when: datetime) -> np.ndarray:
+        """County per person as known at `when`: a residence corrected later still counts in
+        its old county then."""
+        if not len(self.columns.v_person):
+            return self.county
+        return homes_at(self.columns, micros(when)).county
 
 
 def load_population(person_ids: np.ndarray | None = None) -> Population:
@@ -178,6 +185,13 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
         4,
     )
     exemptions_rows = _exemptions(person_ids)
+    revisions = fetch_ints(
+        "SELECT "
+        + _select("f.person_id", "CAST(f.community_code AS bigint)", _us("f.valid_until"))
+        + " FROM people_personrevision f WHERE 1 = 1"
+        + join_where,
+        3,
+    )
     # Tubes get dense numbers: the kernel sizes its per-tube arrays by the largest number, and
     # database ids grow with every tube ever made.
     tube_ids = np.unique(np.concatenate([samplings[:, 2], results[:, 1]]))
@@ -220,6 +234,9 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
         e_approved_at=exemptions_rows[2],
         e_revoked_at=exemptions_rows[3],
         e_version=exemptions_rows[4],
+        v_person=index(revisions[:, 0]),
+        v_community=revisions[:, 1].copy(),
+        v_until=revisions[:, 2].copy(),
     )
     columns.community_codes, columns.community_index = np.unique(
         columns.community, return_inverse=True

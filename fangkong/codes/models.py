@@ -51,6 +51,7 @@ class PersonCode(models.Model):
 class CodeChange(models.Model):
     class Cause(models.TextChoices):
         PUBLISH = "publish", "发布政策"
+        WITHDRAW = "withdraw", "撤回政策"
         FACTS = "facts", "新的检测/判定数据"
         TIME = "time", "到期"
         RECOMPUTE = "recompute", "全量重算"

@@ -13,12 +13,13 @@ from fangkong.engine.evaluate import (
     Code,
     DesignationFact,
     Exemption,
+    FormerResidence,
     PersonFacts,
     PresenceFact,
     ZoneFact,
     evaluate,
 )
-from fangkong.people.models import Designation, Person, Presence
+from fangkong.people.models import Designation, Person, PersonRevision, Presence
 from fangkong.places.models import CommunityZone
 from fangkong.places.queries import counties
 from fangkong.policies.queries import published_policies
@@ -34,6 +35,16 @@ def person_facts(person: Person) -> PersonFacts:
             "supersedes_id", "recorded_at"
         )
     )
+    revisions = list(
+        PersonRevision.objects.filter(person=person).values_list("community_code", "valid_until")
+    )
+    communities = {person.community_id, *(code for code, _ in revisions)}
+    zones: dict[str, tuple] = {}
+    for z in CommunityZone.objects.filter(community_id__in=communities).order_by("id"):
+        zones[z.community_id] = (
+            *zones.get(z.community_id, ()),
+            ZoneFact(z.level, z.start_at, z.recorded_at),
+        )
     return PersonFacts(
         person=person.pk,
         community_code=person.community_id,
@@ -56,13 +67,13 @@ def person_facts(person: Person) -> PersonFacts:
             )
             for d in designations
         ),
-        zones=tuple(
-            ZoneFact(z.level, z.start_at, z.recorded_at)
-            for z in CommunityZone.objects.filter(community_id=person.community_id)
-        ),
+        zones=zones.get(person.community_id, ()),
         exemptions=tuple(
             Exemption(e.policy_id, e.approved_at, e.revoked_at, e.policy_version)
             for e in ExemptionRow.objects.filter(person=person)
+        ),
+        former_residences=tuple(
+            FormerResidence(code, until, zones.get(code, ())) for code, until in revisions
         ),
     )
 
@@ -78,9 +89,10 @@ def stats_by_county(as_of: datetime) -> list[dict]:
     population = load_population()
     severity = evaluate_batch(published_policies(as_of), population.columns, as_of).severity
     registered = population.columns.registered_at <= _micros(as_of)
+    county_of = population.county_at(as_of)
     rows = []
     for county in counties():
-        mine = (population.county == int(county.code)) & registered
+        mine = (county_of == int(county.code)) & registered
         counts = np.bincount(severity[mine], minlength=3)
         rows.append(
             {

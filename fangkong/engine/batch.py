@@ -81,6 +81,11 @@ class Columns:
     e_approved_at: np.ndarray = field(default_factory=_empty)
     e_revoked_at: np.ndarray = field(default_factory=_empty)
     e_version: np.ndarray = field(default_factory=_empty)  # 0: every version
+    # Former residences (revisions of the resident record): the community a person's record
+    # held until a correction recorded at v_until replaced it.
+    v_person: np.ndarray = field(default_factory=_empty)
+    v_community: np.ndarray = field(default_factory=_empty)
+    v_until: np.ndarray = field(default_factory=_empty)
 
     # Filled on first use: the distinct communities and each person's index into them.
     community_codes: np.ndarray | None = None
@@ -96,6 +101,39 @@ class BatchResult:
     severity: np.ndarray  # int8 per person: 0 green, 1 yellow, 2 red
     active: dict[str, np.ndarray]  # policy id -> bool per person
     since: dict[str, np.ndarray]  # policy id -> int64 micros, where active
+    # policy id -> bool per person: the trigger holds, cleared or not (held & ~active: cleared)
+    held: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class Homes:
+    """Each person's home community as known at one time, with its distinct codes."""
+
+    community: np.ndarray  # int64 12-digit code per person
+    codes: np.ndarray  # the distinct codes, sorted
+    index: np.ndarray  # per person, into codes
+
+    @property
+    def county(self) -> np.ndarray:
+        return self.community // 1_000_000
+
+
+def homes_at(c: Columns, now: int) -> Homes:
+    """Home communities as known at `now` (microseconds): the current record, except where a
+    correction recorded after `now` replaced what the record said then."""
+    if c.community_codes is None:
+        c.community_codes, c.community_index = np.unique(c.community, return_inverse=True)
+    live = np.flatnonzero(c.v_until > now)
+    if not len(live):
+        return Homes(c.community, c.community_codes, c.community_index)
+    # Per person, the earliest correction after `now` holds what the record said at `now`.
+    order = live[np.lexsort((c.v_until[live], c.v_person[live]))]
+    people = c.v_person[order]
+    first = order[np.r_[True, people[1:] != people[:-1]]]
+    community = c.community.copy()
+    community[c.v_person[first]] = c.v_community[first]
+    codes, index = np.unique(community, return_inverse=True)
+    return Homes(community, codes, index)
 
 
 @dataclass
@@ -133,12 +171,10 @@ def in_scope(policy: Policy, codes: np.ndarray, digits: int | np.ndarray = 12) -
     )
 
 
-def _person_scope(policy: Policy, c: Columns) -> np.ndarray:
-    """Scope over people: on the distinct communities when the loader supplied them (a few
-    thousand codes instead of one per person), else directly."""
-    if c.community_codes is None:
-        return in_scope(policy, c.community)
-    return in_scope(policy, c.community_codes)[c.community_index]
+def _person_scope(policy: Policy, homes: Homes) -> np.ndarray:
+    """Scope over people, on the distinct communities (a few thousand codes instead of one per
+    person)."""
+    return in_scope(policy, homes.codes)[homes.index]
 
 
 def _last_per_group(groups: np.ndarray, n_groups: int, mask: np.ndarray) -> np.ndarray:
@@ -251,13 +287,13 @@ def evaluate_batch(policies: list[Policy], c: Columns, when: datetime) -> BatchR
     n = c.n
     registered = c.registered_at <= now
     testing = testing_states(c, now)
+    homes = homes_at(c, now)
     severity = np.zeros(n, dtype=np.int8)
-    active_by_policy: dict[str, np.ndarray] = {}
-    since_by_policy: dict[str, np.ndarray] = {}
+    result = BatchResult(severity, {}, {})
     for policy in policies:
         if not policy.in_force(when):
             continue
-        fired, since = _fires(policy, c, testing, now)
+        fired, since = _fires(policy, c, homes, testing, now)
         fired &= registered
         if not fired.any():
             continue
@@ -265,18 +301,21 @@ def evaluate_batch(policies: list[Policy], c: Columns, when: datetime) -> BatchR
         for clear in policy.clears:
             cleared |= _clear_times(clear, c, testing, fired, since) <= now
         active = fired & ~cleared
-        active_by_policy[policy.id] = active
-        since_by_policy[policy.id] = np.where(active, since, NEVER)
+        result.held[policy.id] = fired
+        result.active[policy.id] = active
+        result.since[policy.id] = np.where(active, since, NEVER)
         severity[active] = np.maximum(severity[active], SEVERITY[policy.colour])
-    return BatchResult(severity, active_by_policy, since_by_policy)
+    return result
 
 
-def _fires(policy: Policy, c: Columns, t: _Testing, now: int) -> tuple[np.ndarray, np.ndarray]:
+def _fires(
+    policy: Policy, c: Columns, homes: Homes, t: _Testing, now: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Who the trigger holds for at `now`, and since when (NEVER elsewhere)."""
     n = c.n
     trigger = policy.trigger
     start = micros(policy.starts_at)
-    resident = _person_scope(policy, c)
+    resident = _person_scope(policy, homes)
     if trigger.type == "no_sampling":
         begin, end = micros(trigger.start), micros(trigger.end)
         fires_at = max(end, start)
@@ -310,13 +349,11 @@ def _fires(policy: Policy, c: Columns, t: _Testing, now: int) -> tuple[np.ndarra
         latest = order[np.r_[communities[1:] != communities[:-1], True]]
         codes = c.z_community[latest]
         # Per distinct community of residence, then out to people.
-        if c.community_codes is None:
-            c.community_codes, c.community_index = np.unique(c.community, return_inverse=True)
-        at = np.minimum(np.searchsorted(codes, c.community_codes), len(codes) - 1)
-        found = codes[at] == c.community_codes
+        at = np.minimum(np.searchsorted(codes, homes.codes), len(codes) - 1)
+        found = codes[at] == homes.codes
         wanted = np.isin(c.z_level[latest], [LEVEL_CODES[x] for x in trigger.levels])
         zone_start = np.where(found & wanted[at], c.z_start[latest][at], NEVER)
-        start_per_person = zone_start[c.community_index]
+        start_per_person = zone_start[homes.index]
         fired = resident & (start_per_person < NEVER)
         return fired, np.where(fired, np.maximum(start_per_person, start), NEVER)
     raise ValueError(trigger.type)
@@ -364,9 +401,10 @@ def _clear_times(
 def _exempted(policy: Policy, c: Columns, now: int, n: int) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
     if len(c.e_person):
+        version = c.e_version
         e = (
             (c.e_policy == policy.id)
-            & ((c.e_version == 0) | (c.e_version == policy.version))
+            & ((version == 0) | ((version >= policy.first_version) & (version <= policy.version)))
             & (c.e_approved_at <= now)
             & (c.e_revoked_at > now)
         )
@@ -438,6 +476,21 @@ def columns_from_people(people: list) -> Columns:
                 ("z_recorded_at", micros(z.recorded_at)),
             ):
                 rows[name].append(value)
+        for r in p.former_residences:
+            for name, value in (
+                ("v_person", i),
+                ("v_community", int(r.community_code)),
+                ("v_until", micros(r.until)),
+            ):
+                rows[name].append(value)
+            for z in r.zones:
+                for name, value in (
+                    ("z_community", int(r.community_code)),
+                    ("z_level", LEVEL_CODES[z.level]),
+                    ("z_start", micros(z.start_at)),
+                    ("z_recorded_at", micros(z.recorded_at)),
+                ):
+                    rows[name].append(value)
         for e in p.exemptions:
             for name, value in (
                 ("e_person", i),

@@ -67,12 +67,22 @@ class ZoneFact:
 
 
 @dataclass(frozen=True)
+class FormerResidence:
+    """Where the person's record said they lived until a correction replaced it (a revision of
+    the resident record): evaluated as of a time before `until`, this was their home."""
+
+    community_code: str
+    until: datetime  # when the correction was recorded
+    zones: tuple[ZoneFact, ...] = ()  # of that community
+
+
+@dataclass(frozen=True)
 class Exemption:
     policy_id: str
     approved_at: datetime
     revoked_at: datetime | None = None
-    # The policy version the approved clearance contested; None: every version. A new version
-    # of a policy is a new decision, and an old clearance does not answer it.
+    # The policy version the approved clearance contested; None: every version. It answers the
+    # versions that continue that decision (Policy.answered_by), not a new decision.
     version: int | None = None
 
 
@@ -87,6 +97,15 @@ class PersonFacts:
     designations: tuple[DesignationFact, ...] = ()
     zones: tuple[ZoneFact, ...] = ()  # of the home community
     exemptions: tuple[Exemption, ...] = ()
+    former_residences: tuple[FormerResidence, ...] = ()
+
+    def residence_at(self, now: datetime) -> tuple[str, tuple[ZoneFact, ...]]:
+        """The home community known at `now`, and its zones: a correction recorded after `now`
+        does not move the person as of `now`."""
+        for former in sorted(self.former_residences, key=lambda r: r.until):
+            if now < former.until:
+                return former.community_code, former.zones
+        return self.community_code, self.zones
 
 
 @dataclass(frozen=True)
@@ -184,7 +203,8 @@ def _fires(
     upcoming: list[datetime],
 ) -> _Fired | None:
     trigger = policy.trigger
-    resident = policy.scope.covers(facts.community_code)
+    community, zones = facts.residence_at(now)
+    resident = policy.scope.covers(community)
     start = policy.starts_at
     if trigger.type == "no_sampling":
         present = [
@@ -252,7 +272,7 @@ def _fires(
             ends_at,
         )
     if trigger.type == "zone_level":
-        zone = _standing_zone(facts, now)
+        zone = _standing_zone(zones, now)
         if zone is None or zone.level not in trigger.levels:
             return None
         return _Fired(
@@ -274,8 +294,8 @@ def _standing_designations(facts: PersonFacts, now: datetime) -> list[Designatio
     ]
 
 
-def _standing_zone(facts: PersonFacts, now: datetime) -> ZoneFact | None:
-    known = [z for z in facts.zones if z.recorded_at <= now and z.start_at <= now]
+def _standing_zone(zones: tuple[ZoneFact, ...], now: datetime) -> ZoneFact | None:
+    known = [z for z in zones if z.recorded_at <= now and z.start_at <= now]
     return max(known, key=lambda z: (z.start_at, z.recorded_at), default=None)
 
 
@@ -292,7 +312,7 @@ def _cleared_at(
         e.approved_at
         for e in facts.exemptions
         if e.policy_id == policy.id
-        and (e.version is None or e.version == policy.version)
+        and policy.answered_by(e.version)
         and e.approved_at <= now
         and not (e.revoked_at and e.revoked_at <= now)
     ]

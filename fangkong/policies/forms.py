@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
+from fangkong.engine.policies import PolicyError
+from fangkong.policies.source import MAX_POLICY_BYTES, decode
+
 BEIJING = ZoneInfo("Asia/Shanghai")
-MAX_POLICY_BYTES = 256 * 1024
 
 
 def parse_local_time(value: str) -> datetime:
@@ -41,25 +43,19 @@ class PolicyForm(forms.Form):
     file = forms.FileField(
         label="或上传文件",
         required=False,
-        help_text=".toml 或 .json,UTF-8编码;上传的文件优先于文本框。",
+        help_text=".toml 或 .json,UTF-8编码,不超过256KB;上传的文件优先于文本框。",
     )
 
     def clean(self):
         data = super().clean()
         upload = data.get("file")
-        if upload:
-            if upload.size > MAX_POLICY_BYTES:
-                raise forms.ValidationError("政策文件过大(上限256KB)。")
-            try:
-                data["text"] = upload.read().decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                raise forms.ValidationError("政策文件须为UTF-8编码。") from exc
-        elif len((data.get("text") or "").encode()) > MAX_POLICY_BYTES:
-            raise forms.ValidationError("政策文件过大(上限256KB)。")
-        if not (data.get("text") or "").strip():
+        raw = upload.read(MAX_POLICY_BYTES + 1) if upload else (data.get("text") or "").encode()
+        try:
+            data["text"] = decode(raw)
+        except PolicyError as exc:
+            raise forms.ValidationError(exc.problems) from exc
+        if not data["text"].strip():
             raise forms.ValidationError("请粘贴政策文件内容,或上传文件。")
-        # Browsers send CRLF line breaks; the published source keeps plain ones.
-        data["text"] = data["text"].replace("\r\n", "\n")
         return data
 
 
@@ -80,3 +76,15 @@ class AsOfForm(forms.Form):
             return parse_local_time(value)
         except ValueError as exc:
             raise forms.ValidationError("时间格式应为 2022-04-23T08:00。") from exc
+
+
+class WithdrawForm(forms.Form):
+    """Why a policy is withdrawn: the reason is kept with the withdrawal and in the audit log."""
+
+    reason = forms.CharField(
+        label="撤回理由",
+        min_length=5,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"min_length": "撤回理由至少5个字。", "required": "请填写撤回理由。"},
+    )

@@ -1,4 +1,5 @@
-"""Published policy versions (赋码政策). Rows are only ever added: a new version supersedes."""
+"""Published policy versions (赋码政策). Rows are only ever added: a new version supersedes, and
+a withdrawal (撤回) is a version of its own that ends the policy from its publication on."""
 
 from django.conf import settings
 from django.db import models
@@ -20,6 +21,14 @@ class PolicyVersion(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A withdrawal: from `published_at` on, no version of this policy is in force (until a
+    # later version is published). It carries the rules of the version it withdrew, for reading.
+    withdrawn = models.BooleanField("撤回", default=False)
+    reason = models.CharField("撤回理由", max_length=500, blank=True)
+    # The decision this version continues (same trigger, scope and clears as the version before,
+    # no `restart`): its first version and that version's publication. Empty: a new decision.
+    continues_from = models.PositiveIntegerField("延续自版本", null=True, blank=True)
+    continues_since = models.DateTimeField("延续自发布时间", null=True, blank=True)
 
     class Meta:
         ordering = ["policy_id", "-version"]
@@ -37,4 +46,12 @@ class PolicyVersion(models.Model):
         return COLOUR_LABELS.get(self.colour, self.colour)
 
     def as_engine(self) -> Policy:
-        return parse_policy(self.data, version=self.version, published_at=self.published_at)
+        # Published rules were checked when published: read them as they were accepted then.
+        return parse_policy(
+            self.data,
+            version=self.version,
+            published_at=self.published_at,
+            strict=False,
+            continues_from=self.continues_from,
+            continues_since=self.continues_since,
+        )

@@ -10,13 +10,22 @@ from fangkong.policies.models import PolicyVersion
 # Versions are published, never edited: each is parsed once per process. A version is known by
 # the columns below, read on every call (a few short rows); its rules text is read and parsed
 # only the first time.
-_KEY = ("id", "policy_id", "version", "published_at", "effective_from", "colour", "title")
+_KEY = (
+    "id",
+    "policy_id",
+    "version",
+    "published_at",
+    "effective_from",
+    "colour",
+    "title",
+    "withdrawn",
+)
 _parsed: dict[tuple, Policy] = {}
 
 
 def published_policies(as_of: datetime) -> list[Policy]:
     """For each policy id, its latest version published by `as_of`: a new version replaces the
-    old one from its publication on."""
+    old one from its publication on, and a withdrawal ends the policy."""
     latest: dict[str, tuple] = {}
     for key in (
         PolicyVersion.objects.filter(published_at__lte=as_of)
@@ -24,6 +33,7 @@ def published_policies(as_of: datetime) -> list[Policy]:
         .values_list(*_KEY)
     ):
         latest[key[1]] = key
+    latest = {pid: key for pid, key in latest.items() if not key[-1]}
     missing = [key for key in latest.values() if key not in _parsed]
     if missing:
         if len(_parsed) > 10_000:

@@ -1,8 +1,9 @@
-"""Policy pages: the published policies and their versions, and the editor where the command
-centre previews a policy's impact by district before publishing it.
+"""Policy pages: the published policies and their versions, the editor where the command
+centre previews a policy's impact by district before publishing it, withdrawing a policy, and
+the help page (docs/policies.md) with examples to start from.
 
-Reading: command centre, admin, district reviewers, auditors. Previewing and publishing: the
-roles in `PUBLISHERS` only. Publishing goes through `do_publish`, which audits it.
+Reading: command centre, admin, district reviewers, auditors. Previewing, publishing and
+withdrawing: the roles in `PUBLISHERS` only, through `do_publish` / `do_withdraw` (audited).
 """
 
 from __future__ import annotations
@@ -30,8 +31,16 @@ from fangkong.engine.policies import (
 )
 from fangkong.places.models import Division
 from fangkong.places.queries import counties
-from fangkong.policies.actions import PUBLISHERS, Impact, do_publish, preview
-from fangkong.policies.forms import BEIJING, PolicyForm
+from fangkong.policies.actions import (
+    PUBLISHERS,
+    Impact,
+    do_publish,
+    do_withdraw,
+    preview,
+    preview_withdrawal,
+)
+from fangkong.policies.examples import example_text, examples
+from fangkong.policies.forms import BEIJING, PolicyForm, WithdrawForm
 from fangkong.policies.models import PolicyVersion
 
 # The colour changes an impact table shows, in this order.
@@ -81,11 +90,15 @@ def describe_policy(policy: Policy) -> dict:
         "trigger": describe_trigger(policy.trigger),
         "also_present": policy.trigger.type == "no_sampling",
         "clears": [describe_clear(c) for c in policy.clears],
+        "effective_from": policy.effective_from,
+        "effective_until": policy.effective_until,
     }
 
 
 def status_of(version: PolicyVersion, now) -> tuple[str, str]:
     """(label, badge class) for a version that is its policy's latest."""
+    if version.withdrawn:
+        return ("已撤回", "") if version.published_at <= now else ("将撤回", "warn")
     if version.published_at > now or version.effective_from > now:
         return "未生效", "warn"
     if version.effective_until is not None and version.effective_until <= now:
@@ -156,11 +169,13 @@ def policy_version(request, policy_id: str, version: int):
     changes = scope_queryset(
         CodeChange.objects.filter(
             at=row.published_at,
-            cause=CodeChange.Cause.PUBLISH,
+            cause=CodeChange.Cause.WITHDRAW if row.withdrawn else CodeChange.Cause.PUBLISH,
             cause_detail=f"{row.policy_id} v{row.version}",
         ),
         request.user,
     ).count()
+    latest = not any(o["version"] > version for o in others)
+    can_withdraw = latest and not row.withdrawn and role_of(request.user) in PUBLISHERS
     return render_staff(
         request,
         "policies/version.html",
@@ -170,6 +185,7 @@ def policy_version(request, policy_id: str, version: int):
             "others": others,
             "successor": successor,
             "publish_changes": changes,
+            "withdraw_form": WithdrawForm() if can_withdraw else None,
         },
     )
 
@@ -211,7 +227,7 @@ def change_summary(outcome) -> str:
 
 
 def _editor(request, form, *, status=200, problems=(), impact=None, text="", at=None):
-    context = {"form": form, "problems": list(problems), "impact": None}
+    context = {"form": form, "problems": list(problems), "impact": None, "examples": examples()}
     if impact is not None:
         previous = (
             PolicyVersion.objects.filter(policy_id=impact.policy.id).order_by("-version").first()
@@ -233,7 +249,11 @@ def policy_new(request):
     """Paste or upload a policy; "预览影响" shows its problems or its impact by district."""
     require_role(request.user, PUBLISHERS)
     if request.method == "GET":
-        return _editor(request, PolicyForm())
+        name = request.GET.get("example", "")
+        start = example_text(name) if name else None
+        if name and start is None:
+            raise Http404("没有这个示例")
+        return _editor(request, PolicyForm(initial={"text": start or ""}))
     form = PolicyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _editor(request, form, status=400)
@@ -274,3 +294,56 @@ def policy_publish(request):
     return redirect(
         reverse("policies:version", args=[version.policy_id, version.version]),
     )
+
+
+def _withdrawal(request, policy_id: str, form, *, status=200, impact=None, at=None):
+    latest = PolicyVersion.objects.filter(policy_id=policy_id).order_by("-version").first()
+    if latest is None:
+        raise Http404("没有这个政策")
+    context = {"latest": latest, "form": form, "impact": impact, "at": at}
+    if impact is not None:
+        context["table"] = impact_table(impact)
+    return render_staff(request, "policies/withdraw.html", context, status=status)
+
+
+@login_required
+@require_POST
+def policy_withdraw_preview(request, policy_id: str):
+    """The impact of withdrawing a policy now, with the reason typed, before confirming."""
+    require_role(request.user, PUBLISHERS)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _withdrawal(request, policy_id, form, status=400)
+    now = timezone.now()
+    try:
+        impact = preview_withdrawal(policy_id, now)
+    except PolicyError as exc:
+        form.add_error(None, exc.problems)
+        return _withdrawal(request, policy_id, form, status=400)
+    return _withdrawal(request, policy_id, form, impact=impact, at=now)
+
+
+@login_required
+@require_POST
+def policy_withdraw(request, policy_id: str):
+    """Withdraw the policy from now on, with the reason, then recompute every code."""
+    require_role(request.user, PUBLISHERS)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _withdrawal(request, policy_id, form, status=400)
+    try:
+        version, outcome = do_withdraw(
+            policy_id, user=request.user, now=timezone.now(), reason=form.cleaned_data["reason"]
+        )
+    except PolicyError as exc:
+        form.add_error(None, exc.problems)
+        return _withdrawal(request, policy_id, form, status=400)
+    except IntegrityError:
+        messages.error(request, "该政策刚刚有新版本发布,请刷新后再撤回。")
+        return _withdrawal(request, policy_id, form, status=409)
+    messages.success(
+        request,
+        f"已撤回 {policy_id}(记为第{version.version}版)。重新计算{outcome.evaluated}人,"
+        + change_summary(outcome),
+    )
+    return redirect(reverse("policies:version", args=[policy_id, version.version]))

@@ -1,0 +1,42 @@
+"""The policy help page: docs/policies.md rendered, so officials read the reference without a
+repository, next to the examples they can start from."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.utils.safestring import mark_safe
+from markdown_it import MarkdownIt
+
+from fangkong.accounts.scoping import require_role, role_of
+from fangkong.accounts.views import POLICY_READERS, render_staff
+from fangkong.policies.actions import PUBLISHERS
+from fangkong.policies.examples import examples
+
+DOC = settings.PROJECT_DIR / "docs" / "policies.md"
+
+
+@lru_cache(maxsize=4)
+def _rendered(mtime: float) -> str:
+    # No raw HTML from the file: the page renders only what Markdown describes.
+    markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+    return markdown.render(DOC.read_text(encoding="utf-8"))
+
+
+@login_required
+def policy_help(request):
+    require_role(request.user, POLICY_READERS)
+    if not DOC.is_file():
+        raise Http404("帮助文档缺失")
+    return render_staff(
+        request,
+        "policies/help.html",
+        {
+            "doc": mark_safe(_rendered(DOC.stat().st_mtime)),  # noqa: S308 - html=False above
+            "examples": examples(),
+            "can_publish": role_of(request.user) in PUBLISHERS,
+        },
+    )
