@@ -144,6 +144,8 @@ SESSION_COOKIE_AGE = 8 * 3600
 SESSION_COOKIE_SECURE = env_bool("FANGKONG_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# A refused form is explained in Chinese, in the site's own page (Django's default is English).
+CSRF_FAILURE_VIEW = "fangkong.views.csrf_failure"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

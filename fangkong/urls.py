@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from fangkong.api import api
-from fangkong.views import home
+from fangkong.views import favicon, home
 
 urlpatterns = [
     path("", home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("fangkong.accounts.urls")),
     path("people/", include("fangkong.people.urls")),
     path("ingest/", include("fangkong.ingest.urls")),

@@ -8,6 +8,7 @@ role checks in the views read the same sets from `fangkong.accounts.scoping`.
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.utils.functional import lazy
 
 from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import (
@@ -23,6 +24,7 @@ from fangkong.accounts.scoping import (
     role_of,
 )
 from fangkong.places.models import Division, Level
+from fangkong.places.queries import CITY_CODE
 
 # (url name, label, who sees it: a set of roles or None for everyone signed in, the views that
 # count as being in that section)
@@ -118,6 +120,7 @@ def county_names(codes=None) -> dict[str, str]:
 
 
 def district_label(user) -> str:
+    """Every district the user sees, by name (for pages that say what they count)."""
     scope = districts_of(user)
     if scope is None:
         return "全市"
@@ -127,11 +130,47 @@ def district_label(user) -> str:
     return "、".join(names.get(code, code) for code in sorted(scope))
 
 
+# More district names than this do not fit a phone's top bar above the verifier.
+SCOPE_NAMES_SHOWN = 3
+
+
+def scope_label(user) -> str:
+    """What the top bar says the user works on, in a few characters: 全市, a few district
+    names, or an employer liaison's organisation (their lists are scoped by it, not by
+    district)."""
+    if role_of(user) == Role.EMPLOYER:
+        return (user.staff.organisation or "").strip() or "未登记单位"
+    scope = districts_of(user)
+    if scope is None:
+        return "全市"
+    if not scope:
+        return "未分配区县"
+    rows = Division.objects.filter(level=Level.COUNTY).values_list(
+        "code", "name", "is_current", "parent_id"
+    )
+    names, current = {}, set()
+    for code, name, is_current, parent in rows:
+        names[code] = name
+        if is_current and parent == CITY_CODE:
+            current.add(code)
+    if current <= scope:
+        return "全市"
+    shown = [names.get(code, code) for code in sorted(scope)]
+    if len(shown) <= SCOPE_NAMES_SHOWN:
+        return "、".join(shown)
+    return f"{shown[0]}等{len(shown)}个区县"
+
+
 def staff_context(request) -> dict:
     user = request.user
     if not getattr(user, "is_authenticated", False):
         return {}
-    return {"staff_nav": nav_items(request), "staff_districts": district_label(user)}
+    return {
+        "staff_nav": nav_items(request),
+        # Read by the few pages that name what they count: worked out only there.
+        "staff_districts": lazy(district_label, str)(user),
+        "staff_scope": scope_label(user),
+    }
 
 
 def render_staff(request, template: str, context: dict | None = None, status: int = 200):
