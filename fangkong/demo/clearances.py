@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from fangkong.accounts.models import Role, StaffProfile
 from fangkong.clearances.batches import do_decide_batch, do_submit_batch
 from fangkong.codes.queries import explain
-from fangkong.demo.city import ROUND_1
+from fangkong.demo.rounds import ROUND_1
 from fangkong.demo.story import SEED_RULE
 from fangkong.engine.gate_rules import LOCAL
 from fangkong.people.models import Person

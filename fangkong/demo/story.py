@@ -1,7 +1,7 @@
 """The demo replays April 2022 in order, so the codes tell the press conference's story:
 
-0. 19 April, 20:00 — the residents are registered (`REGISTERED_AT`), before the first sampling,
-   so any moment of the round can be viewed as it was (`/codes/?at=2022-04-22T12:00`);
+0. 19 April, 20:00 — the residents are registered (`people.REGISTERED_AT`), before the first
+   sampling, so any moment of the round can be viewed as it was (`/codes/?at=2022-04-22T12:00`);
 1. 22 April, 23:00 — the 20–22 April round is loaded, results as reported by then;
 2. 22 April, 23:30 — the standard rules are published (positive → red, pooled positive →
    yellow, close contact → red, secondary contact → yellow);

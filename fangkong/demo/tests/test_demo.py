@@ -10,8 +10,10 @@ import numpy as np
 import pyarrow.compute as pc
 import pytest
 
-from fangkong.demo.build import DEMO_PASSWORD, build_demo, print_logins, staff_accounts
-from fangkong.demo.city import ID_REGION_OF_ZONE, city_blocks, load_geography
+from fangkong.demo.accounts import DEMO_PASSWORD, print_logins, staff_accounts
+from fangkong.demo.build import build_demo
+from fangkong.demo.city import city_blocks
+from fangkong.demo.geography import ID_REGION_OF_ZONE, load_geography
 from fangkong.engine.id_numbers import check_id_number
 
 CST = dt.timezone(dt.timedelta(hours=8))
