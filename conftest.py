@@ -28,12 +28,15 @@ def _signing_keys_in_a_temporary_directory(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _fresh_key_caches():
-    """Each test starts with no cached keys or checkpoints: keys and rows differ per test."""
+    """Each test starts with no cached keys, checkpoints or parsed policies: rows differ per
+    test (and SQLite gives a rolled-back test's row ids to the next)."""
     from fangkong.checkpoints import access
+    from fangkong.policies import queries
     from fangkong.signing import keys
 
     keys.clear_cache()
     access.clear_cache()
+    queries.forget()
     yield
 
 

@@ -6,6 +6,7 @@ transaction, so a version is in force only if every code was recomputed with it.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +24,7 @@ from fangkong.engine.batch import evaluate_batch
 from fangkong.engine.policies import COLOURS, Policy, PolicyError, parse_policy
 from fangkong.places.models import Division
 from fangkong.policies.models import PolicyVersion
-from fangkong.policies.queries import published_policies
+from fangkong.policies.queries import forget, published_policies
 from fangkong.policies.source import read_source
 
 PUBLISHERS = frozenset({Role.COMMAND_CENTRE, Role.ADMIN})
@@ -36,6 +37,16 @@ def _require_publisher(user) -> None:
 
         if role_of(user) not in PUBLISHERS:
             raise PermissionDenied("只有指挥部可以发布或撤回政策")
+
+
+@contextmanager
+def _forgotten_on_failure():
+    """A publication that rolls back must not leave its parsed version cached."""
+    try:
+        yield
+    except BaseException:
+        forget()
+        raise
 
 
 def _latest(policy_id: str) -> PolicyVersion | None:
@@ -119,7 +130,7 @@ def do_publish(text: str, *, user, now: datetime) -> tuple[PolicyVersion, Outcom
     """Publish a policy file as the next version of its id and recompute every code with it."""
     _require_publisher(user)
     data, policy = draft(text, now)
-    with transaction.atomic():
+    with _forgotten_on_failure(), transaction.atomic():
         version = PolicyVersion.objects.create(
             policy_id=policy.id,
             version=policy.version,
@@ -163,7 +174,7 @@ def do_withdraw(
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
         raise PolicyError([f"撤回理由: 至少{MIN_REASON}个字,说明为什么撤回"])
-    with transaction.atomic():
+    with _forgotten_on_failure(), transaction.atomic():
         latest = (
             PolicyVersion.objects.select_for_update()
             .filter(policy_id=policy_id, published_at__lte=now)

@@ -18,9 +18,16 @@ _KEY = (
     "effective_from",
     "colour",
     "title",
+    "continues_from",
     "withdrawn",
 )
 _parsed: dict[tuple, Policy] = {}
+
+
+def forget() -> None:
+    """Drop the parsed versions: after a rolled-back publication (whose row id SQLite may give
+    to the next one), and between tests."""
+    _parsed.clear()
 
 
 def published_policies(as_of: datetime) -> list[Policy]:
