@@ -40,6 +40,8 @@ EVIDENCE_MAX_BYTES = int(os.environ.get("FANGKONG_EVIDENCE_MAX_BYTES", str(5 * 1
 EVIDENCE_FILES_PER_REQUEST = 5
 # A resident may open this many online appeals (or resubmit) in 24 hours.
 APPEALS_PER_DAY = int(os.environ.get("FANGKONG_APPEALS_PER_DAY", "3"))
+# A resident may report this many antigen self-tests in 24 hours.
+ANTIGEN_REPORTS_PER_DAY = int(os.environ.get("FANGKONG_ANTIGEN_REPORTS_PER_DAY", "3"))
 SMS_SENDER = os.environ.get("FANGKONG_SMS_SENDER", "fangkong.residents.sms.OutboxSender")
 DEV_OUTBOX = env_bool("FANGKONG_DEV_OUTBOX", DEBUG)
 SECRET_KEY = env_secret("FANGKONG_SECRET_KEY", "insecure-local-development-key-change-me")

@@ -20,39 +20,22 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
 
+from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import AUDIT_READERS, require_role
 from fangkong.accounts.views import render_staff
 from fangkong.audit.actions import record, verify_chain
+from fangkong.audit.labels import ACTION_LABELS, TARGET_LABELS, action_label, readable_detail
 from fangkong.audit.models import AuditEntry
 from fangkong.base.spreadsheets import spreadsheet_safe
+from fangkong.clearances.models import Channel
+from fangkong.codes.models import CodeChange
 from fangkong.codes.seals import verify_code_changes
+from fangkong.engine import clearances as machine
+from fangkong.ingest.models import Kind
+from fangkong.places.models import ZoneLevel
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 ENTRIES_PER_PAGE = 50
-ACTION_LABELS = {
-    "person.search": "查询居民",
-    "person.view": "查看居民",
-    "ingest": "导入数据",
-    "flag.view": "查看待核记录",
-    "flag.resolve": "处理待核记录",
-    "policy.publish": "发布政策",
-    "key.rotate": "轮换签名密钥",
-    "key.revoke": "吊销签名密钥",
-    "checkpoint.create": "创建卡口",
-    "zone.set": "调整风险区划",
-    "exit_rules.publish": "发布易行码规则",
-    "exit_pass.issue": "签发易行码",
-    "exit_pass.deny": "拒绝易行码申请",
-    "exit_pass.exit": "易行码出门",
-    "exit_pass.return": "易行码回小区",
-    "clearance.submit": "提交解码申请",
-    "clearance.view": "查看解码申请",
-    "clearance.start_review": "开始审核解码申请",
-    "clearance.approve": "批准解码申请",
-    "clearance.reject": "驳回解码申请",
-    "clearance.request_evidence": "要求补充材料",
-    "audit.export": "导出审计日志",
-}
 TEXT_FILTERS = ("action", "prefix", "actor", "target")
 EXPORT_FORMATS = ("csv", "jsonl")
 EXPORT_CHUNK = 2000
@@ -118,20 +101,38 @@ def log(request):
     filters = _filters(form)
     entries = filter_entries(AuditEntry.objects.all(), filters)
     page = Paginator(entries.order_by("-id"), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    words = value_words()
     for entry in page:
-        entry.action_label = ACTION_LABELS.get(entry.action, "")
+        entry.action_label = action_label(entry.action)
+        entry.target_label = TARGET_LABELS.get(entry.target_type, "")
+        entry.readable = readable_detail(entry.detail, words)
+        entry.raw = canonical_json(entry.detail)
     action = filters.get("action", "")
+    known = {*ACTION_LABELS, action} - {""}
     query = urlencode(list(filters.items()))
     context = {
         "page": page,
         **{name: filters.get(name, "") for name in (*TEXT_FILTERS, "start", "end")},
         "filter_errors": [e for errors in form.errors.values() for e in errors],
         "extra_query": query,
-        "actions": sorted({*ACTION_LABELS, *([action] if action else [])}),
-        "action_labels": ACTION_LABELS,
+        "actions": [(value, action_label(value)) for value in sorted(known)],
         "verification": _verification() if request.GET.get("verify") else None,
     }
     return render_staff(request, "audit/log.html", context)
+
+
+def value_words() -> dict[str, dict[str, str]]:
+    """The words for the codes the apps above the audit log write into details."""
+    return {
+        "channel": dict(Channel.choices),
+        "kind": dict(Kind.choices),
+        "level": dict(ZoneLevel.choices),
+        "zone_levels": dict(ZoneLevel.choices),
+        "previous": dict(ZoneLevel.choices),
+        "role": dict(Role.choices),
+        "cause": dict(CodeChange.Cause.choices),
+        "action": dict(machine.ACTION_LABELS),
+    }
 
 
 def _verification() -> dict:

@@ -3,9 +3,8 @@ history, antigen self-test reports, and the dev outbox (clearing a reason: resid
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from fangkong.clearances.models import Clearance
 from fangkong.codes.models import CodeChange
 from fangkong.residents import otp
+from fangkong.residents.actions import AntigenError, do_report_antigen
 from fangkong.residents.forms import AntigenForm, CodeForm, IdNumberForm
 from fangkong.residents.models import OutboxMessage
 from fangkong.residents.page import code_page, qr_token
@@ -132,19 +132,19 @@ def history(request):
 @resident_required
 @require_POST
 def antigen(request):
-    now = timezone.now()
     form = AntigenForm(request.POST)
     if form.is_valid():
-        tested_at = form.cleaned_data["tested_at"]
-        if tested_at > now + timedelta(minutes=5) or tested_at < now - timedelta(hours=24):
-            form.add_error("tested_at", "检测时间应在过去24小时内")
-        else:
-            AntigenTest.objects.create(
-                person=request.resident,
-                result=form.cleaned_data["result"],
-                tested_at=tested_at,
-                recorded_at=now,
+        try:
+            do_report_antigen(
+                request.resident,
+                form.cleaned_data["result"],
+                form.cleaned_data["tested_at"],
+                timezone.now(),
             )
+        except AntigenError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "抗原结果已上报")
             return redirect("residents:home")
     return render(request, "residents/antigen_error.html", {"form": form}, status=400)
 

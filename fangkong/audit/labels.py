@@ -1,0 +1,229 @@
+"""The audit log as an auditor reads it: each action in Chinese, and an entry's details as labelled
+values — no `None`, no `True`, times in Beijing time. The stored entry is unchanged (its hash
+covers the raw values; the page shows them too, on hover).
+
+Every action the code records has a label here (fangkong/audit/tests/test_labels.py reads the
+code for `record(...)` calls and fails on an action without one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+
+from fangkong.base.display import num, when
+from fangkong.engine import clearances as machine
+from fangkong.engine.policies import COLOUR_LABELS
+
+# Steps of a clearance request, as its state machine names them (clearance.<step>).
+_CLEARANCE_STEPS = {
+    machine.START_REVIEW: "开始审核解码申请",
+    machine.APPROVE: "通过解码申请",
+    machine.REJECT: "不通过解码申请",
+    machine.REQUEST_EVIDENCE: "要求补充材料",
+    machine.RESUBMIT: "补充材料后重新提交申诉",
+    machine.WITHDRAW: "撤回解码申请",
+}
+
+ACTION_LABELS = {
+    "person.search": "查询居民",
+    "person.view": "查看居民信息",
+    "ingest": "导入数据",
+    "flag.view": "查看待核记录",
+    "flag.resolve": "处理待核记录",
+    "policy.publish": "发布赋码政策",
+    "policy.withdraw": "撤回赋码政策",
+    "code.change": "健康码变更(封存)",
+    "key.rotate": "轮换签名密钥",
+    "key.revoke": "吊销签名密钥",
+    "checkpoint.create": "创建卡口",
+    "zone.set": "调整风险区划",
+    "exit_rules.publish": "发布易行码规则",
+    "exit_pass.issue": "签发易行码",
+    "exit_pass.deny": "拒绝签发易行码",
+    "exit_pass.exit": "持易行码出小区",
+    "exit_pass.return": "持易行码返回小区",
+    "clearance.submit": "提交解码申请",
+    "clearance.view": "查看解码申请",
+    **{f"clearance.{step}": label for step, label in _CLEARANCE_STEPS.items()},
+    "clearance.batch_submit": "提交单位集中申请",
+    "clearance.batch_decide": "批量审核单位集中申请",
+    "employer_batch.view": "查看单位集中申请名单",
+    "evidence.view": "查看证明材料",
+    "hotline.call": "12345来电登记",
+    "site.create": "新建采样点",
+    "site.update": "修改采样点",
+    "site.close": "停用采样点",
+    "site.reopen": "恢复采样点",
+    "antigen.report": "居民上报抗原自测",
+    "staff.change": "调整工作人员角色",
+    "audit.export": "导出审计日志",
+}
+
+TARGET_LABELS = {
+    "person": "居民",
+    "batch": "导入批次",
+    "flag": "待核记录",
+    "policy": "赋码政策",
+    "code_changes": "健康码变更",
+    "signing_key": "签名密钥",
+    "checkpoint": "卡口",
+    "community_zone": "风险区划",
+    "exit_rules": "易行码规则",
+    "exit_pass": "易行码",
+    "clearance": "解码申请",
+    "employer_batch": "单位集中申请",
+    "evidence": "证明材料",
+    "testing_site": "采样点",
+    "antigen_test": "抗原自测",
+    "user": "工作人员账号",
+}
+
+# What the keys of an entry's detail mean; a key not listed is shown as it is.
+DETAIL_LABELS = {
+    "accept": "采纳新值",
+    "allow_unzoned": "未划区社区适用",
+    "closes": "截止时刻",
+    "colours": "健康码",
+    "opens": "开始时刻",
+    "pass_minutes": "每次外出(分钟)",
+    "pcr_negative_within_hours": "核酸阴性时限(小时)",
+    "per_household_per_day": "每户每日(张)",
+    "zone_levels": "风险区划",
+    "accepted": "已受理",
+    "action": "操作",
+    "as_of": "判定时间",
+    "at": "时间",
+    "batch": "批次",
+    "call": "来电",
+    "cause": "原因",
+    "channel": "渠道",
+    "checkpoint": "卡口",
+    "clearance": "解码申请",
+    "code": "编码",
+    "colour": "颜色",
+    "community": "社区",
+    "community_name": "社区名称",
+    "count": "条数",
+    "decided": "已审核",
+    "desk": "席位",
+    "detail": "说明",
+    "districts": "负责区县",
+    "duplicates": "重复",
+    "effective_from": "生效时间",
+    "employer": "单位",
+    "failed": "失败",
+    "failure": "失败原因",
+    "filename": "文件名",
+    "files": "文件数",
+    "filters": "筛选条件",
+    "flagged": "待核",
+    "format": "格式",
+    "inserted": "新增",
+    "key": "记录",
+    "kind": "类型",
+    "level": "级别",
+    "name": "名称",
+    "note": "说明",
+    "out_of_scope": "非本区县",
+    "outcome": "结果",
+    "person": "居民",
+    "policy": "政策",
+    "previous": "原级别",
+    "query": "查询内容",
+    "query_kind": "查询方式",
+    "reason": "理由",
+    "reasons": "原因",
+    "rejected": "未通过",
+    "result": "结果",
+    "results": "结果数",
+    "retired": "停用的密钥",
+    "role": "角色",
+    "rows": "行数",
+    "rows_shown": "显示行数",
+    "rules": "规则",
+    "seal": "封存摘要",
+    "sha256": "文件摘要",
+    "source": "来源",
+    "start_at": "开始时间",
+    "tested_at": "检测时间",
+    "title": "标题",
+    "transitions": "颜色变化",
+    "up_to": "截至记录",
+    "valid_from": "有效期自",
+    "valid_until": "有效期至",
+    "version": "版本",
+    "via": "途径",
+    "whole_batch": "整批",
+}
+
+# Values that are codes, by key: shown in words. Pages add the words of the apps above the
+# audit log (channels, kinds, levels) through `readable_detail(..., words=...)`.
+VALUE_WORDS: dict[str, Mapping[str, str]] = {
+    "via": {"cli": "命令行", "admin": "管理后台", "api": "接口"},
+    "desk": {"hotline": "12345专席"},
+    "colour": COLOUR_LABELS,
+    "colours": COLOUR_LABELS,
+    "query_kind": {"id_number": "身份证号", "phone": "手机号", "name": "姓名"},
+    "result": {"negative": "阴性", "positive": "阳性"},
+    "format": {"csv": "CSV", "jsonl": "JSON Lines"},
+}
+# Times are stored as ISO 8601, with a "T" or (written by str()) a space.
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_DIGEST = re.compile(r"^[0-9a-f]{40,}$")
+EMPTY = "—"
+# Keys whose numbers are record ids (居民 #859), not counts (行数 1,200).
+ID_KEYS = frozenset({"person", "clearance", "batch", "call", "checkpoint", "up_to"})
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+def _transition(text: str) -> str:
+    old, _, new = text.partition("->")
+    return f"{COLOUR_LABELS.get(old, old)}→{COLOUR_LABELS.get(new, new)}"
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def readable_value(key: str, value, words: Mapping[str, Mapping[str, str]]) -> str:
+    if _empty(value):
+        return EMPTY
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int | float):
+        return f"#{value}" if key in ID_KEYS else num(value)
+    if isinstance(value, list):
+        return "、".join(readable_value(key, item, words) for item in value)
+    if isinstance(value, dict):
+        if key == "transitions":
+            return ",".join(f"{_transition(k)} {num(v)}" for k, v in value.items())
+        return ",".join(f"{label}:{text}" for label, text in readable_detail(value, words))
+    text = str(value)
+    if text in words.get(key, {}):
+        return words[key][text]
+    if _ISO_TIME.match(text):
+        try:
+            return when(datetime.fromisoformat(text))
+        except ValueError:
+            return text
+    if _DIGEST.match(text):
+        return f"{text[:12]}…"
+    return text
+
+
+def readable_detail(
+    detail: Mapping, words: Mapping[str, Mapping[str, str]] | None = None
+) -> list[tuple[str, str]]:
+    """(label, text) per key of an entry's detail, in the order written; keys with no value
+    (None, blank) are left out — the raw detail keeps them."""
+    words = {**VALUE_WORDS, **(words or {})}
+    return [
+        (DETAIL_LABELS.get(key, key), readable_value(key, value, words))
+        for key, value in detail.items()
+        if not _empty(value)
+    ]
