@@ -12,6 +12,7 @@ Every grant and every denial is audited; the actor of a resident's request is th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -38,7 +39,13 @@ from fangkong.engine.gate_rules import (
 )
 from fangkong.engine.id_numbers import mask, mask_name
 from fangkong.exits.models import ExitPass, ExitRuleSet
-from fangkong.exits.rules import RulesInForce, default_rules_text, read_rules, rules_for
+from fangkong.exits.rules import (
+    RulesInForce,
+    check_rules,
+    default_rules_text,
+    read_rules,
+    rules_for,
+)
 from fangkong.people.models import Person
 from fangkong.places.models import Division, Level
 from fangkong.signing import keys
@@ -271,14 +278,15 @@ def can_publish_rules(user, community: Division | None) -> bool:
 def do_publish_rules(
     user,
     community_code: str | None,
-    text: str,
+    rules: str | Mapping,
     now: datetime,
     *,
     effective_from: datetime | None = None,
     note: str = "",
 ) -> ExitRuleSet:
-    """Publish exit rules for a community (or, without one, the city default) from TOML or JSON
-    text. Raises PermissionDenied, or ValidationError with the problem in Chinese."""
+    """Publish exit rules for a community (or, without one, the city default): TOML or JSON
+    text, or the same mapping from the rules form. Raises PermissionDenied, or ValidationError
+    with the problem in Chinese."""
     community = None
     if community_code:
         community = Division.objects.filter(code=community_code, level=Level.COMMUNITY).first()
@@ -287,7 +295,7 @@ def do_publish_rules(
     if not can_publish_rules(user, community):
         raise PermissionDenied("您无权发布该范围的出入规则")
     try:
-        data, _ = read_rules(text)
+        data, _ = read_rules(rules) if isinstance(rules, str) else check_rules(rules)
     except RuleError as exc:
         raise ValidationError(str(exc)) from exc
     effective_from = effective_from or now

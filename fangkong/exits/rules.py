@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -59,6 +60,12 @@ def read_rules(text: str) -> tuple[dict, ExitRules]:
         raise RuleError(f"无法解析规则:{exc}") from exc
     if not isinstance(data, dict):
         raise RuleError("规则应为键值表")
+    return check_rules(data)
+
+
+def check_rules(data: Mapping) -> tuple[dict, ExitRules]:
+    """A rule mapping (from text or from the form), checked: the JSON to store, and the rules.
+    Raises RuleError in Chinese."""
     rules = parse_exit_rules(data)
     return plain(rules), rules
 
@@ -77,14 +84,13 @@ def plain(rules: ExitRules) -> dict:
     }
 
 
-def as_toml(rules: ExitRules) -> str:
-    """The rules as TOML text, to start an edit from."""
-    lines = []
-    for key, value in plain(rules).items():
-        if value is None:
-            continue  # TOML has no null: an absent key is "not required"
-        lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
-    return "\n".join(lines) + "\n"
+def as_text(rules: ExitRules) -> str:
+    """The rules as text to start an edit from, which publishes the same rules again: TOML, or
+    JSON when a value is null (TOML has no null, and an absent key takes the default)."""
+    data = plain(rules)
+    if None in data.values():
+        return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    return "".join(f"{k} = {json.dumps(v, ensure_ascii=False)}\n" for k, v in data.items())
 
 
 def describe(rules: ExitRules) -> list[str]:

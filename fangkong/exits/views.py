@@ -6,7 +6,8 @@ POST through `do_request_exit_pass`; a denial lists every reason.
 
 Rules page (/zones/<code>/exit-rules/, /zones/exit-rules/ for the city default): readers of
 zones see the rules in force and their history; district reviewers of the district and the
-city-wide publishers publish new rules through `do_publish_rules`.
+city-wide publishers publish new rules through `do_publish_rules`, filling in the common rules
+field by field or writing the rule text (TOML or JSON).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from fangkong.accounts.scoping import require_role
 from fangkong.accounts.views import render_staff
+from fangkong.base.display import when
 from fangkong.engine.gate_rules import ZONE_LABELS
 from fangkong.engine.id_numbers import mask_name
 from fangkong.exits.actions import (
@@ -34,9 +36,9 @@ from fangkong.exits.actions import (
     household_passes_today,
     show_current,
 )
-from fangkong.exits.forms import RulesForm
+from fangkong.exits.forms import BY_FORM, EDITOR_FIELD, FORM_PREFIX, CommonRulesForm, RulesForm
 from fangkong.exits.models import ExitRuleSet
-from fangkong.exits.rules import as_toml, describe, rules_for
+from fangkong.exits.rules import as_text, describe, rules_for
 from fangkong.places.models import Division
 from fangkong.residents.qr import qr_svg
 from fangkong.residents.session import resident_required
@@ -93,7 +95,7 @@ def resident_exit(request):
 # -- staff: rules ----------------------------------------------------------------------------
 
 
-def _rules_page(request, community, form, status=200):
+def _rules_page(request, community, *, common=None, text=None, status=200):
     now = timezone.now()
     code = community.code if community else None
     in_force = rules_for(code, now)
@@ -103,8 +105,11 @@ def _rules_page(request, community, form, status=200):
     for row in rows:
         row.rules_text = json.dumps(row.rules, ensure_ascii=False)
     can_publish = can_publish_rules(request.user, community)
-    if form is None and can_publish:
-        form = RulesForm(initial={"text": as_toml(in_force.rules)})
+    if can_publish:
+        common = common or CommonRulesForm(
+            prefix=FORM_PREFIX, initial=CommonRulesForm.initial_from(in_force.rules)
+        )
+        text = text or RulesForm(initial={"text": as_text(in_force.rules)})
     return render_staff(
         request,
         "exits/rules.html",
@@ -113,9 +118,12 @@ def _rules_page(request, community, form, status=200):
             "zone": current_zone(code, now) if code else None,
             "in_force": in_force,
             "described": describe(in_force.rules),
-            "source": as_toml(in_force.rules),
+            "source": as_text(in_force.rules),
             "rows": rows,
-            "form": form if can_publish else None,
+            "can_publish": can_publish,
+            "common": common,
+            "text_form": text,
+            "editor": (EDITOR_FIELD, BY_FORM),
             "now": now,
         },
         status=status,
@@ -125,30 +133,32 @@ def _rules_page(request, community, form, status=200):
 @login_required
 @require_http_methods(["GET", "POST"])
 def rules(request, code: str | None = None):
+    """Publish from the rules form or from the rule text: the same action, the same data."""
     require_role(request.user, ZONE_READERS)
     community = scoped_community(request.user, code) if code else None
     if request.method == "GET":
-        return _rules_page(request, community, None)
-    form = RulesForm(request.POST)
+        return _rules_page(request, community)
+    by_form = request.POST.get(EDITOR_FIELD) == BY_FORM
+    form = CommonRulesForm(request.POST, prefix=FORM_PREFIX) if by_form else RulesForm(request.POST)
+    shown = {"common" if by_form else "text": form}
     if not form.is_valid():
-        return _rules_page(request, community, form, status=400)
+        return _rules_page(request, community, **shown, status=400)
     now = timezone.now()
     try:
         row = do_publish_rules(
             request.user,
             community.code if community else None,
-            form.cleaned_data["text"],
+            form.rules(),
             now,
             effective_from=form.cleaned_data["effective_from"],
             note=form.cleaned_data["note"],
         )
     except ValidationError as exc:
         for message in exc.messages:
-            form.add_error("text", message)
-        return _rules_page(request, community, form, status=400)
+            form.add_error(None if by_form else "text", message)
+        return _rules_page(request, community, **shown, status=400)
     where = community.name if community else "全市默认"
-    since = timezone.localtime(row.effective_from)
-    messages.success(request, f"已发布{where}出入规则,{since:%m-%d %H:%M}起生效。")
+    messages.success(request, f"已发布{where}出入规则,{when(row.effective_from)}起生效。")
     target = (
         reverse("zones:exit_rules", args=[community.code])
         if community

@@ -1,6 +1,8 @@
 """Staff read a community's exit rules and publish new ones; residents of the demo get
 households."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -8,7 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from fangkong.audit.models import AuditEntry
-from fangkong.exits.actions import load_default_rules
+from fangkong.exits.actions import do_publish_rules, load_default_rules
 from fangkong.exits.demo import assign_households, seed_exits
 from fangkong.exits.models import ExitRuleSet
 from fangkong.exits.rules import rules_for
@@ -86,3 +88,20 @@ def test_households_are_one_to_four_neighbours_of_one_community(city):
     assert sorted(sizes.values()) == [1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 3, 4, 4]
     assert people[0].household != people[1].household == people[2].household
     assert assign_households() == 0  # already assigned: nothing changes
+
+
+def test_rules_without_a_test_requirement_are_offered_as_text_that_keeps_them(
+    city, client, make_staff
+):
+    home = community("220102")
+    reviewer = make_staff("district_reviewer", ["220102"])
+    do_publish_rules(reviewer, home.code, '{"pcr_negative_within_hours": null}', MORNING)
+    client.force_login(reviewer)
+    later = MORNING + timedelta(minutes=5)
+    with time_machine.travel(later, tick=False):
+        page = client.get(reverse("zones:exit_rules", args=[home.code])).content.decode()
+        offered = re.search(r'<textarea name="text"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+        # published again as offered, unchanged: still no test required (TOML has no null)
+        assert publish(client, home.code, html.unescape(offered).strip()).status_code == 302
+    assert ExitRuleSet.objects.filter(community=home).count() == 2
+    assert rules_for(home.code, later).rules.pcr_negative_within_hours is None
