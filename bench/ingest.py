@@ -18,44 +18,43 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import (
+    Profiler,
+    add_pg_url,
+    child_main,
+    create_database,
+    drop_database,
+    machine,
+    parse,
+    peak_mb,
+    rate,
+    run_child,
+    setup_django,
+    write_json,
+)
+
 TARGETS = {"sqlite": 200_000, "postgresql": 500_000}  # rows/s for samplings and results
 TARGETED = ("samplings", "results")
 KINDS = ("residents", "samplings", "results", "designations", "presence")
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BENCH_DB = "fangkong_bench"
 
 
 # -- children -----------------------------------------------------------------------------------
 
 
-def _django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.settings")
-    import django
-
-    django.setup()
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def child_generate(args) -> dict:
     """Generate the city and write its files; time generation and writing apart."""
-    _django()
+    setup_django()
     from fangkong.demo.build import write_block
-    from fangkong.demo.city import city_blocks, load_geography
+    from fangkong.demo.city import city_blocks
+    from fangkong.demo.geography import load_geography
 
     folder = Path(args.files)
     geo = load_geography()
@@ -82,34 +81,17 @@ def child_generate(args) -> dict:
         "rows": dict(rows),
         "files": files,
         "bytes": size,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
 
 
-class Timers:
-    """Wall time spent inside named functions of the ingestion code (wrapped in place)."""
+class IngestProfiler(Profiler):
+    """The profiler, and the CSV reader timed: the chunk iterator that open_file hands over."""
 
     def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.sql: dict[str, float] = defaultdict(float)
-        self.sql_calls: dict[str, int] = defaultdict(int)
-
-    def wrap(self, owner, name: str, label: str) -> None:
-        original = getattr(owner, name, None)
-        if original is None:
-            return
-
-        def timed(*a, **k):
-            tick = time.perf_counter()
-            try:
-                return original(*a, **k)
-            finally:
-                self.seconds[label] += time.perf_counter() - tick
-
-        setattr(owner, name, timed)
+        super().__init__(lambda sql, many: " ".join(sql.split()[:4])[:60])
 
     def wrap_chunks(self, module) -> None:
-        """Time the CSV reader: the chunk iterator that open_file hands over."""
         original = module.open_file
 
         def open_file(*a, **k):
@@ -132,35 +114,15 @@ class Timers:
 
         module.open_file = open_file
 
-    def statement(self, execute, sql, params, many, context):
-        tick = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            key = " ".join(sql.split()[:4])[:60]
-            self.sql[key] += time.perf_counter() - tick
-            self.sql_calls[key] += 1
-
-    def take(self) -> dict:
-        out = {
-            "phases": dict(self.seconds),
-            "sql": dict(self.sql),
-            "sql_calls": dict(self.sql_calls),
-        }
-        self.seconds.clear()
-        self.sql.clear()
-        self.sql_calls.clear()
-        return out
-
 
 def child_load(args) -> dict:
     """Load the files into a fresh database, kind by kind, with a time breakdown."""
-    _django()
+    setup_django()
     from django.core.management import call_command
     from django.db import connections
 
     from fangkong.demo.build import create_sites
-    from fangkong.demo.city import load_geography
+    from fangkong.demo.geography import load_geography
     from fangkong.ingest import actions, merge
     from fangkong.places.loading import load_divisions
 
@@ -168,7 +130,7 @@ def child_load(args) -> dict:
     call_command("migrate", verbosity=0, interactive=False)
     load_divisions()
     create_sites(load_geography())
-    timers = Timers()
+    timers = IngestProfiler()
     timers.wrap_chunks(actions)
     timers.wrap(actions, "check_chunk", "validate (Arrow/numpy)")
     timers.wrap(merge.Merger, "_prepass", "merge: in-file repeats (Arrow)")
@@ -198,7 +160,7 @@ def child_load(args) -> dict:
             "seconds": seconds,
             **timers.take(),
         }
-    return {"vendor": connection.vendor, "kinds": results, "peak_mb": _peak_mb()}
+    return {"vendor": connection.vendor, "kinds": results, "peak_mb": peak_mb()}
 
 
 def child_reference(args) -> dict:
@@ -226,43 +188,6 @@ def child_reference(args) -> dict:
 # -- parent -------------------------------------------------------------------------------------
 
 
-def _run_child(phase: str, args, env: dict | None = None, extra: tuple[str, ...] = ()) -> dict:
-    command = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        phase,
-        "--residents",
-        str(args.residents),
-        "--seed",
-        str(args.seed),
-        *extra,
-    ]
-    process = subprocess.run(
-        command, env={**os.environ, **(env or {})}, capture_output=True, text=True, cwd=ROOT
-    )
-    if process.returncode != 0:
-        sys.stderr.write(process.stderr)
-        raise SystemExit(f"child {phase} failed ({process.returncode})")
-    return json.loads(process.stdout.strip().splitlines()[-1])
-
-
-def _pg_admin(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(statement)
-
-
-def _pg_url(base: str, database: str) -> str:
-    head, _, _ = base.rpartition("/")
-    return f"{head}/{database}"
-
-
-def _rate(rows: int, seconds: float) -> str:
-    return f"{rows / seconds:,.0f}" if seconds > 0 else "-"
-
-
 def _report_load(name: str, load: dict) -> list[str]:
     lines = [
         f"\n## {name}  (peak memory of the loading process: {load['peak_mb']:,.0f} MB)",
@@ -278,7 +203,7 @@ def _report_load(name: str, load: dict) -> list[str]:
             verdict = f"≥ {target:,}: {'met' if met else 'MISSED'}"
         lines.append(
             f"| {kind} | {k['rows']:,} | {k['seconds']:.2f} | "
-            f"{_rate(k['rows'], k['seconds'])} | {verdict} |"
+            f"{rate(k['rows'], k['seconds'])} | {verdict} |"
         )
         if k["rejected"]:
             lines.append(f"|   ⚠ rejected rows | {k['rejected']:,} | | | |")
@@ -304,41 +229,37 @@ def _report_load(name: str, load: dict) -> list[str]:
     return lines
 
 
+CHILDREN = {"generate": child_generate, "load": child_load, "reference": child_reference}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--residents", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20220421)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get("FANGKONG_BENCH_PG_URL", PG_URL),
-        help="a PostgreSQL server to create the bench database on",
-    )
+    add_pg_url(parser)
     parser.add_argument("--no-reference", action="store_true", help="skip DuckDB/Polars")
     parser.add_argument("--json", help="also write all figures to this JSON file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--files", help=argparse.SUPPRESS)
     parser.add_argument("--manifest", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-
+    args = parse(parser, __file__, argv)
     if args.child:
-        run = {"generate": child_generate, "load": child_load, "reference": child_reference}
-        print(json.dumps(run[args.child](args), ensure_ascii=False))
+        child_main(CHILDREN, args)
         return 0
 
     work = Path(tempfile.mkdtemp(prefix="fangkong-bench-"))
     figures: dict = {
         "residents": args.residents,
         "seed": args.seed,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}",
+        "machine": machine(),
         "load_before": os.getloadavg(),
     }
     try:
         files = work / "files"
         files.mkdir()
         print(f"生成演示城市 {args.residents:,} 人 …", file=sys.stderr)
-        gen = _run_child("generate", args, extra=("--files", str(files)))
+        gen = run_child(args, "generate", "--files", str(files))
         manifest = work / "manifest.json"
         manifest.write_text(json.dumps(gen))
         figures["generate"] = gen
@@ -347,32 +268,26 @@ def main(argv: list[str] | None = None) -> int:
             print("SQLite …", file=sys.stderr)
             data = work / "sqlite"
             data.mkdir()
-            loads["SQLite"] = _run_child(
-                "load",
+            loads["SQLite"] = run_child(
                 args,
+                "load",
+                "--manifest",
+                str(manifest),
                 env={"FANGKONG_DATA_DIR": str(data), "FANGKONG_DATABASE_URL": ""},
-                extra=("--manifest", str(manifest)),
             )
         if args.db in ("postgres", "both"):
             print("PostgreSQL …", file=sys.stderr)
-            admin = _pg_url(args.pg_url, "postgres")
-            _pg_admin(admin, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            _pg_admin(admin, f"CREATE DATABASE {BENCH_DB}")
+            url = create_database(args.pg_url, BENCH_DB)
             try:
-                loads["PostgreSQL"] = _run_child(
-                    "load",
-                    args,
-                    env={"FANGKONG_DATABASE_URL": _pg_url(args.pg_url, BENCH_DB)},
-                    extra=("--manifest", str(manifest)),
+                loads["PostgreSQL"] = run_child(
+                    args, "load", "--manifest", str(manifest), env={"FANGKONG_DATABASE_URL": url}
                 )
             finally:
-                _pg_admin(admin, f"DROP DATABASE IF EXISTS {BENCH_DB}")
+                drop_database(args.pg_url, BENCH_DB)
         figures["loads"] = loads
         if not args.no_reference:
             print("DuckDB / Polars …", file=sys.stderr)
-            figures["reference"] = _run_child(
-                "reference", args, extra=("--manifest", str(manifest))
-            )
+            figures["reference"] = run_child(args, "reference", "--manifest", str(manifest))
         figures["load_after"] = os.getloadavg()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -402,11 +317,11 @@ def main(argv: list[str] | None = None) -> int:
         ]
         lines.append(
             f"- DuckDB read_csv: {ref['duckdb_s']:.2f} s "
-            f"({_rate(rows['samplings'], ref['duckdb_s'])} rows/s)"
+            f"({rate(rows['samplings'], ref['duckdb_s'])} rows/s)"
         )
         lines.append(
             f"- Polars read_csv: {ref['polars_s']:.2f} s "
-            f"({_rate(rows['samplings'], ref['polars_s'])} rows/s)"
+            f"({rate(rows['samplings'], ref['polars_s'])} rows/s)"
         )
         for name, load in figures["loads"].items():
             ours = load["kinds"]["samplings"]["seconds"]
@@ -416,8 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{ours / ref['polars_s']:.0f}× Polars'"
             )
     print("\n".join(lines))
-    if args.json:
-        Path(args.json).write_text(json.dumps(figures, ensure_ascii=False, indent=2))
+    write_json(args.json, figures)
     return 0
 
 
