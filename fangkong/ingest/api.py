@@ -39,7 +39,7 @@ class ReportOut(Schema):
     errors: list[RowErrorOut]
 
 
-Kind = Literal["residents", "presence", "designations", "samplings", "results"]
+Kind = Literal["residents", "presence", "designations", "samplings", "results", "sites"]
 
 
 @router.post(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fangkong.people.models import Designation, Person
-from fangkong.testing.models import LabResult, Sampling
+from fangkong.testing.models import LabResult, Sampling, TestingSite
 
 
 def _person(ids):
@@ -50,12 +50,26 @@ def _result(ids):
     }
 
 
+def _site(ids):
+    return {
+        s.id: {
+            "名称": s.name,
+            "社区代码": s.community_id,
+            "地址": s.address,
+            "类型": s.get_kind_display(),
+            "状态": s.get_status_display(),
+        }
+        for s in TestingSite.objects.filter(id__in=ids)
+    }
+
+
 _DESCRIBE = {
     "residents": _person,
     "designations": _designation,
     "samplings": _sampling,
     "results": _result,
     "presence": lambda ids: {},
+    "sites": _site,
 }
 
 

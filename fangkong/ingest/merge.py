@@ -4,7 +4,8 @@ Each chunk is staged in a temporary table (PostgreSQL `COPY`; SQLite `executeman
 chunk's transaction). One query then resolves references (people, sites, tubes, communities) and
 the fact currently standing for each row's identity, so every row ends in exactly one state:
 new, correction, duplicate, flagged for a person, or rejected with a reason. Facts are never
-updated in place, except a resident's own record, whose old values are kept as a revision.
+updated in place; a resident's record and a testing site are (reference data, not facts), and
+their old values are kept as a revision. What each kind is: fangkong.ingest.specs.
 """
 
 from __future__ import annotations
@@ -22,229 +23,8 @@ import pyarrow.csv as pa_csv
 from django.db import connection
 
 from fangkong.ingest.reading import ROW
+from fangkong.ingest.specs import CORRECTABLE, SPECS, TOUCHED
 from fangkong.ingest.validation import ERROR_SCHEMA
-
-PERSON = "LEFT JOIN people_person p ON p.id_number = s.id_number"
-
-
-@dataclass(frozen=True)
-class Spec:
-    kind: str
-    staging: tuple[tuple[str, str], ...]  # column, type (text | int | ts), as in the schema
-    joins: str  # LEFT JOINs after `stg s` that resolve references
-    resolved: str  # the columns those joins add, `expr AS name, ...`
-    checks: tuple[tuple[str, str, str], ...]  # field, reason (SQL), failing condition on res
-    scoped_check: tuple[str, str, str] | None  # the same, for district-scoped users
-    table: str
-    identity: tuple[tuple[str, str], ...]  # fact column, SQL over the resolve: what it is about
-    values: tuple[tuple[str, str], ...]  # fact column, SQL: what a repeat must agree on
-    file_identity: tuple[str, ...]  # staged columns naming the identity within one file
-    file_values: tuple[str, ...]
-    insert: tuple[str, ...]  # fact columns, taken from res columns of the same name
-    key: str  # SQL naming the thing a flag is about
-    county: str  # SQL: the county a flag belongs to (for district reviewers)
-    supersedable: bool = True
-
-
-CORRECTABLE = ("correction_reason", "text")
-SPECS: dict[str, Spec] = {
-    spec.kind: spec
-    for spec in (
-        Spec(
-            kind="residents",
-            staging=(
-                ("id_number", "text"),
-                ("name", "text"),
-                ("phone", "text"),
-                ("community_code", "text"),
-                ("employer", "text"),
-                CORRECTABLE,
-            ),
-            joins="LEFT JOIN places_division d ON d.code = s.community_code AND d.level = 5",
-            resolved="d.code AS community_id, substr(s.community_code, 1, 6) AS county_code",
-            checks=(
-                (
-                    "community_code",
-                    "'未知社区代码:应为长春市现行社区/村的12位代码'",
-                    "community_id IS NULL",
-                ),
-            ),
-            scoped_check=(
-                "community_code",
-                "'该社区不在您负责的区县'",
-                "county_code NOT IN (SELECT code FROM stg_scope)",
-            ),
-            table="people_person",
-            identity=(("id_number", "s.id_number"),),
-            values=(
-                ("name", "s.name"),
-                ("phone", "s.phone"),
-                ("community_id", "d.code"),
-                ("employer", "s.employer"),
-            ),
-            file_identity=("id_number",),
-            file_values=("name", "phone", "community_code", "employer"),
-            insert=("id_number", "name", "phone", "community_id", "county_code", "employer"),
-            key="id_number",
-            county="county_code",
-            supersedable=False,
-        ),
-        Spec(
-            kind="presence",
-            staging=(
-                ("id_number", "text"),
-                ("region_code", "text"),
-                ("start_at", "ts"),
-                ("end_at", "ts"),
-                ("source", "text"),
-            ),
-            joins=f"{PERSON} LEFT JOIN places_division d ON d.code = s.region_code",
-            resolved=(
-                "p.id AS person_id, p.county_code AS person_county, d.county_code AS region_county"
-            ),
-            checks=(
-                ("id_number", "'未知人员:该身份证号尚未登记为居民'", "person_id IS NULL"),
-                ("region_code", "'未知区域代码'", "region_county IS NULL"),
-                ("end_at", "'结束时间早于开始时间'", "end_at < start_at"),
-            ),
-            scoped_check=(
-                "region_code",
-                "'该区域不在您负责的区县'",
-                "region_county NOT IN (SELECT code FROM stg_scope)",
-            ),
-            table="people_presence",
-            identity=(
-                ("person_id", "p.id"),
-                ("region_code", "s.region_code"),
-                ("start_at", "{start_at}"),
-                ("end_at", "{end_at}"),
-                ("source", "s.source"),
-            ),
-            values=(),
-            file_identity=("id_number", "region_code", "start_at", "end_at", "source"),
-            file_values=(),
-            insert=("person_id", "region_code", "start_at", "end_at", "source"),
-            key="id_number",
-            county="person_county",
-        ),
-        Spec(
-            kind="designations",
-            staging=(
-                ("id_number", "text"),
-                ("kind", "text"),
-                ("start_at", "ts"),
-                ("end_at", "ts"),
-                ("designated_by", "text"),
-                CORRECTABLE,
-            ),
-            joins=PERSON,
-            resolved="p.id AS person_id, p.county_code AS person_county",
-            checks=(
-                ("id_number", "'未知人员:该身份证号尚未登记为居民'", "person_id IS NULL"),
-                ("end_at", "'截止时间早于起始时间'", "end_at IS NOT NULL AND end_at < start_at"),
-            ),
-            scoped_check=(
-                "id_number",
-                "'该人员不在您负责的区县'",
-                "person_county NOT IN (SELECT code FROM stg_scope)",
-            ),
-            table="people_designation",
-            identity=(
-                ("person_id", "p.id"),
-                ("kind", "s.kind"),
-                ("start_at", "{start_at}"),
-                ("designated_by", "s.designated_by"),
-            ),
-            values=(("end_at", "{end_at}"),),
-            file_identity=("id_number", "kind", "start_at", "designated_by"),
-            file_values=("end_at",),
-            insert=("person_id", "kind", "start_at", "end_at", "designated_by"),
-            key="id_number",
-            county="person_county",
-        ),
-        Spec(
-            kind="samplings",
-            staging=(
-                ("id_number", "text"),
-                ("tube", "text"),
-                ("pool_size", "int"),
-                ("site_code", "text"),
-                ("sampled_at", "ts"),
-                CORRECTABLE,
-            ),
-            joins=(
-                f"{PERSON} LEFT JOIN testing_testingsite st ON st.code = s.site_code "
-                "LEFT JOIN testing_tube t ON t.barcode = s.tube"
-            ),
-            resolved=(
-                "p.id AS person_id, p.county_code AS person_county, st.id AS site_id, "
-                "st.county_code AS site_county, t.id AS tube_id, "
-                "t.capacity AS tube_capacity"
-            ),
-            checks=(
-                ("id_number", "'未知人员:该身份证号尚未登记为居民'", "person_id IS NULL"),
-                ("site_code", "'未知采样点编码'", "site_id IS NULL"),
-                (
-                    "pool_size",
-                    "'与该试管已登记的混采人数(' || tube_capacity || ')不一致'",
-                    "tube_capacity IS NOT NULL AND tube_capacity <> pool_size",
-                ),
-            ),
-            scoped_check=(
-                "site_code",
-                "'该采样点不在您负责的区县'",
-                "site_county NOT IN (SELECT code FROM stg_scope)",
-            ),
-            table="testing_sampling",
-            identity=(("person_id", "p.id"), ("tube_id", "t.id")),
-            values=(("site_id", "st.id"), ("sampled_at", "{sampled_at}")),
-            file_identity=("id_number", "tube"),
-            file_values=("site_code", "sampled_at"),
-            insert=("person_id", "tube_id", "site_id", "sampled_at"),
-            key="tube",
-            county="site_county",
-        ),
-        Spec(
-            kind="results",
-            staging=(
-                ("tube", "text"),
-                ("result", "text"),
-                ("lab", "text"),
-                ("reported_at", "ts"),
-                CORRECTABLE,
-            ),
-            joins="LEFT JOIN testing_tube t ON t.barcode = s.tube",
-            resolved="t.id AS tube_id",
-            checks=(("tube", "'未知试管:尚无该条码的采样记录'", "tube_id IS NULL"),),
-            scoped_check=None,
-            table="testing_labresult",
-            identity=(("tube_id", "t.id"),),
-            values=(("result", "s.result"),),
-            file_identity=("tube",),
-            file_values=("result",),
-            insert=("tube_id", "result", "lab", "reported_at"),
-            key="tube",
-            # Only flagged rows need it: the district of the site where the tube was filled.
-            county=(
-                "(SELECT MIN(st.county_code) FROM testing_sampling x JOIN testing_testingsite"
-                " st ON st.id = x.site_id WHERE x.tube_id = res.tube_id)"
-            ),
-        ),
-    )
-}
-
-
-_NEW = "status IN ('new', 'correct')"
-# The people whose codes new facts may change: the incremental path re-evaluates only them.
-_TOUCHED = {
-    "residents": "SELECT p.id FROM people_person p WHERE p.id_number IN "
-    f"(SELECT id_number FROM res WHERE {_NEW})",
-    "presence": f"SELECT DISTINCT person_id FROM res WHERE {_NEW}",
-    "designations": f"SELECT DISTINCT person_id FROM res WHERE {_NEW}",
-    "samplings": f"SELECT DISTINCT person_id FROM res WHERE {_NEW}",
-    "results": "SELECT DISTINCT s.person_id FROM testing_sampling s WHERE s.tube_id IN "
-    f"(SELECT tube_id FROM res WHERE {_NEW})",
-}
 
 
 def _live(alias: str, table: str) -> str:
@@ -368,7 +148,7 @@ class Merger:
             inserted, duplicates, flagged = cur.fetchone()
             cur.execute("SELECT COUNT(*) FROM stg_err")
             rejected = cur.fetchone()[0]
-            cur.execute(_TOUCHED[spec.kind])
+            cur.execute(TOUCHED[spec.kind])
             touched = {row[0] for row in cur.fetchall()}
             self._reset(cur)
         return Counts(inserted, duplicates, flagged, rejected, touched), flags
@@ -508,6 +288,9 @@ class Merger:
     def _insert(self, cur) -> None:
         spec = self.spec
         recorded_at = self._db_time(self.now)
+        if spec.kind == "sites":
+            self._write_sites(cur, recorded_at)
+            return
         if spec.kind == "residents":
             self._correct_residents(cur, recorded_at)
             columns = ", ".join(spec.insert)
@@ -553,6 +336,43 @@ class Merger:
         cur.execute(
             f"UPDATE people_person SET {assignments} "
             f"WHERE id IN (SELECT cur_id FROM res WHERE status = 'correct')"
+        )
+
+    def _write_sites(self, cur, recorded_at) -> None:
+        """Sites are edited in place, like residents: a correction keeps the old values as a
+        revision. A site listed as closed is closed from now on (samplings after are refused)."""
+        cur.execute(
+            "INSERT INTO testing_testingsiterevision (site_id, name, community_code, address, "
+            "kind, status, valid_until, replaced_by_batch_id, recorded_by_id, reason) "
+            "SELECT f.id, f.name, f.community_id, f.address, f.kind, f.status, %s, %s, %s, "
+            "r.correction_reason FROM res r JOIN testing_testingsite f ON f.id = r.cur_id "
+            "WHERE r.status = 'correct'",
+            [recorded_at, self.batch_id, self.user_id],
+        )
+
+        def incoming(column: str) -> str:
+            return (
+                f"(SELECT r.{column} FROM res r WHERE r.cur_id = testing_testingsite.id "
+                "AND r.status = 'correct')"
+            )
+
+        fields = ("name", "community_id", "county_code", "address", "kind")
+        # SET reads the row as it was: a site that stays closed keeps the time it closed.
+        cur.execute(
+            "UPDATE testing_testingsite SET "
+            + "".join(f"{f} = {incoming(f)}, " for f in fields)
+            + f"closed_at = CASE WHEN {incoming('site_status')} = 'open' THEN NULL "
+            "WHEN status = 'closed' THEN closed_at ELSE %s END, "
+            f"status = {incoming('site_status')} "
+            "WHERE id IN (SELECT cur_id FROM res WHERE status = 'correct')",
+            [recorded_at],
+        )
+        cur.execute(
+            "INSERT INTO testing_testingsite (code, name, community_id, county_code, address, "
+            "kind, status, closed_at) SELECT site_code, name, community_id, county_code, address, "
+            "kind, site_status, CASE WHEN site_status = 'closed' THEN %s END FROM res "
+            "WHERE status = 'new' ON CONFLICT DO NOTHING",
+            [recorded_at],
         )
 
     def _flags(self, cur) -> list[dict]:

@@ -10,6 +10,7 @@ class Kind(models.TextChoices):
     DESIGNATIONS = "designations", "密接判定"
     SAMPLINGS = "samplings", "采样记录"
     RESULTS = "results", "检测结果"
+    SITES = "sites", "采样点"
 
 
 class Batch(models.Model):

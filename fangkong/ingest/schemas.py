@@ -17,6 +17,9 @@ class Column:
     code_lengths: tuple[int, ...] = ()
     # A planned time (a designation's end) may lie in the future; observed ones may not.
     planned: bool = False
+    # What an empty cell of an optional column stands for (a site list without a status column
+    # lists open sites).
+    default: str = ""
 
 
 CORRECTION = Column("correction_reason", "text", required=False, aliases=("更正原因",))
@@ -39,6 +42,31 @@ OUTCOMES = {
     "阳性": "positive",
     "invalid": "invalid",
     "无效": "invalid",
+}
+SITE_KINDS = {
+    "fixed": "fixed",
+    "固定": "fixed",
+    "固定采样点": "fixed",
+    "便民采样点": "fixed",
+    "mobile": "mobile",
+    "流动": "mobile",
+    "流动采样点": "mobile",
+    "流动采样队": "mobile",
+    "上门采样": "mobile",
+    "hospital": "hospital",
+    "医院": "hospital",
+    "医疗机构": "hospital",
+    "医疗机构采样点": "hospital",
+}
+SITE_STATUSES = {
+    "open": "open",
+    "开放": "open",
+    "运行": "open",
+    "启用": "open",
+    "closed": "closed",
+    "关闭": "closed",
+    "已关闭": "closed",
+    "停用": "closed",
 }
 ID_NUMBER = Column("id_number", "id_number", aliases=("身份证号", "身份证号码", "证件号码"))
 
@@ -81,6 +109,22 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("result", "choice", aliases=("检测结果", "结果"), choices=OUTCOMES),
         Column("lab", "text", aliases=("检测机构",), max_length=64),
         Column("reported_at", "timestamp", aliases=("报告时间",)),
+        CORRECTION,
+    ),
+    "sites": (
+        Column("site_code", "text", aliases=("采样点编码",), max_length=32),
+        Column("name", "text", aliases=("采样点名称", "名称"), max_length=128),
+        Column("community_code", "code", aliases=("社区代码", "所在社区代码"), code_lengths=(12,)),
+        Column("address", "text", required=False, aliases=("地址", "详细地址"), max_length=200),
+        Column("kind", "choice", aliases=("类型", "采样点类型"), choices=SITE_KINDS),
+        Column(
+            "site_status",
+            "choice",
+            required=False,
+            aliases=("status", "状态", "运行状态"),
+            choices=SITE_STATUSES,
+            default="open",
+        ),
         CORRECTION,
     ),
 }

@@ -94,6 +94,9 @@ def check_chunk(
         else:
             values = pc.utf8_trim_whitespace(chunk[source].combine_chunks())
         empty = _mask(pc.equal(pc.utf8_length(values), 0))
+        if column.default:
+            values = pc.if_else(pa.array(empty), column.default, values)
+            empty = np.zeros_like(empty)
         if column.required:
             errors.add(empty, column.name, values, "必填项为空")
         typed[column.name] = _CHECKS[column.check](

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_http_methods
 from fangkong.accounts.scoping import (
     CITY_WIDE,
     FLAG_RESOLVERS,
-    INGEST_ROLES,
     PERSON_READERS,
     has_role,
     in_scope,
@@ -31,13 +30,13 @@ from fangkong.accounts.scoping import (
 from fangkong.accounts.views import county_names, render_staff
 from fangkong.audit.actions import record
 from fangkong.engine.id_numbers import mask
-from fangkong.ingest.actions import do_ingest
+from fangkong.ingest.actions import UPLOADERS, do_ingest
 from fangkong.ingest.flags import do_resolve_flag
 from fangkong.ingest.forms import ResolveFlagForm, UploadForm
 from fangkong.ingest.models import Batch, Flag, Kind, RowError
 from fangkong.ingest.schemas import SCHEMAS, Column
 from fangkong.people.models import DesignationKind, Person
-from fangkong.testing.models import Outcome
+from fangkong.testing.models import Outcome, SiteKind, SiteStatus
 
 ERRORS_PER_PAGE = 50
 BATCHES_PER_PAGE = 30
@@ -67,7 +66,8 @@ def column_rule(column: Column) -> str:
     if column.check == "pool_size":
         return "1、10或20"
     if column.check == "choice":
-        return "取值:" + "、".join(column.choices)
+        rule = "取值:" + "、".join(column.choices)
+        return rule + (f";留空即 {column.default}" if column.default else "")
     return f"文本,最多{column.max_length}字"
 
 
@@ -95,7 +95,7 @@ def columns_doc(request):
             "kind": kind,
             "label": Kind(kind).label,
             "columns": describe_columns(kind),
-            "can_upload": has_role(request.user, INGEST_ROLES[kind]),
+            "can_upload": has_role(request.user, UPLOADERS[kind]),
         }
         for kind in SCHEMAS
     ]
@@ -110,7 +110,7 @@ def columns_doc(request):
 def upload(request, kind: str):
     if kind not in SCHEMAS:
         raise Http404("unknown kind")
-    require_role(request.user, INGEST_ROLES[kind])
+    require_role(request.user, UPLOADERS[kind])
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
@@ -223,7 +223,7 @@ def batch(request, pk: int):
             "errors": errors,
             "flags": flags,
             "flag_count": flags_qs.count() if len(flags) >= FLAGS_ON_BATCH_PAGE else len(flags),
-            "upload_again": has_role(request.user, INGEST_ROLES.get(item.kind, ())),
+            "upload_again": has_role(request.user, UPLOADERS.get(item.kind, ())),
         },
     )
 
@@ -340,6 +340,14 @@ COMPARED: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         ("lab", "检测机构", "检测机构"),
         ("reported_at", "报告时间", "报告时间"),
     ),
+    "sites": (
+        ("site_code", "采样点编码", None),
+        ("name", "名称", "名称"),
+        ("community_code", "社区代码", "社区代码"),
+        ("address", "地址", "地址"),
+        ("kind", "类型", "类型"),
+        ("site_status", "状态", "状态"),
+    ),
     "presence": (
         ("id_number", "身份证号", None),
         ("region_code", "区域代码", None),
@@ -348,7 +356,12 @@ COMPARED: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         ("source", "来源", None),
     ),
 }
-_CHOICE_LABELS = {**dict(DesignationKind.choices), **dict(Outcome.choices)}
+_CHOICE_LABELS = {
+    **dict(DesignationKind.choices),
+    **dict(Outcome.choices),
+    **dict(SiteKind.choices),
+    **dict(SiteStatus.choices),
+}
 
 
 def _display(name: str, value) -> str:

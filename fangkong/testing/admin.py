@@ -1,24 +1,25 @@
 from django.contrib import admin
 
 from fangkong.base.admin import ReadOnlyAdmin
-from fangkong.testing.models import LabResult, Sampling, TestingSite, Tube
+from fangkong.testing.models import LabResult, Sampling, TestingSite, TestingSiteRevision, Tube
 
 
 @admin.register(TestingSite)
-class TestingSiteAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "community", "county_code")
-    list_filter = ("county_code",)
+class TestingSiteAdmin(ReadOnlyAdmin):
+    """Read only: sites change on their staff page (/ingest/sites/) or by a site list, which
+    keep the old values and audit the change."""
+
+    list_display = ("code", "name", "kind", "status", "community", "county_code")
+    list_filter = ("county_code", "kind", "status")
     list_select_related = ("community",)
     search_fields = ("code", "name")
-    raw_id_fields = ("community",)
 
-    def save_model(self, request, obj, form, change):
-        # The district is the community's: a site is scoped like the people it samples.
-        obj.county_code = obj.community.county_code
-        super().save_model(request, obj, form, change)
 
-    def get_readonly_fields(self, request, obj=None):
-        return ("county_code",)
+@admin.register(TestingSiteRevision)
+class TestingSiteRevisionAdmin(ReadOnlyAdmin):
+    list_display = ("site", "name", "status", "valid_until", "recorded_by", "replaced_by_batch")
+    list_select_related = ("site", "recorded_by")
+    ordering = ("-id",)
 
 
 @admin.register(Tube)

@@ -1,15 +1,41 @@
 """Testing sites, tubes, samplings (采样) and lab results (检测结果) — append-only facts."""
 
+from django.conf import settings
 from django.db import models
 
 from fangkong.base.facts import Fact, superseding_once
 
 
+class SiteKind(models.TextChoices):
+    FIXED = "fixed", "固定采样点"
+    MOBILE = "mobile", "流动采样队"
+    HOSPITAL = "hospital", "医疗机构"
+
+
+class SiteStatus(models.TextChoices):
+    OPEN = "open", "开放"
+    CLOSED = "closed", "已关闭"
+
+
 class TestingSite(models.Model):
+    """A place (or team) that swabs. Reference data, not a fact: staff edit it, and every change
+    keeps the old values as a `TestingSiteRevision`. A closed site takes no samplings from the
+    moment it closed; the samplings it took before stay."""
+
     code = models.CharField("采样点编码", max_length=32, unique=True)
     name = models.CharField("名称", max_length=128)
     community = models.ForeignKey("places.Division", on_delete=models.PROTECT, related_name="+")
+    # The community's county: samplers and reviewers are scoped by it.
     county_code = models.CharField("所属区县", max_length=6, db_index=True)
+    # Database defaults too, because ingestion inserts sites in plain SQL.
+    address = models.CharField("地址", max_length=200, blank=True, default="", db_default="")
+    kind = models.CharField(
+        "类型", max_length=12, choices=SiteKind.choices, default=SiteKind.FIXED, db_default="fixed"
+    )
+    status = models.CharField(
+        "状态", max_length=8, choices=SiteStatus.choices, default=SiteStatus.OPEN, db_default="open"
+    )
+    closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "采样点"
@@ -17,6 +43,33 @@ class TestingSite(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TestingSiteRevision(models.Model):
+    """The values a site had before a change replaced them (append-only): from a page (with
+    the user and the reason) or from a corrected row of a site list (with its batch)."""
+
+    site = models.ForeignKey(TestingSite, on_delete=models.PROTECT, related_name="revisions")
+    name = models.CharField(max_length=128)
+    community_code = models.CharField(max_length=12)
+    address = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=12, choices=SiteKind.choices)
+    status = models.CharField(max_length=8, choices=SiteStatus.choices)
+    valid_until = models.DateTimeField()
+    replaced_by_batch = models.ForeignKey(
+        "ingest.Batch", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name = "采样点变更记录"
+        verbose_name_plural = "采样点变更记录"
+
+    def __str__(self) -> str:
+        return f"{self.site_id} 至 {self.valid_until:%Y-%m-%d %H:%M}"
 
 
 class Tube(models.Model):

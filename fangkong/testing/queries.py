@@ -1,15 +1,18 @@
 """Reading a person's testing facts and deriving their state (see engine.testing_state).
 
 `load_testing_facts` is the one reader of a person's samplings and their tubes' results: the
-person page, the code explanation and the testing state all use it.
+person page, the code explanation and the testing state all use it. `site_samplings_by_day`
+counts a testing site's work for its page.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from fangkong.engine.testing_state import (
@@ -19,6 +22,8 @@ from fangkong.engine.testing_state import (
     derive_testing_state,
 )
 from fangkong.testing.models import LabResult, Sampling
+
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -82,3 +87,20 @@ def person_testing_state(person_id: int, now: datetime | None = None) -> PersonT
     system knew them at `now` (default: the present)."""
     facts = load_testing_facts(person_id)
     return derive_testing_state(facts.sampling_facts, facts.result_facts, now or timezone.now())
+
+
+def site_samplings_by_day(site_id: int, days: int) -> list[dict]:
+    """How many people the site swabbed on each Beijing day it worked, the latest `days` days
+    first: [{"day": date, "people": n}]. Corrected samplings count once, as corrected.
+
+    Samplings have no index by site (each index slows every bulk load), so this reads the
+    site's rows by scanning: fine for a page opened now and then, not for a dashboard."""
+    corrected = Sampling.objects.filter(supersedes_id=OuterRef("pk"))
+    return list(
+        Sampling.objects.filter(site_id=site_id)
+        .exclude(Exists(corrected))
+        .annotate(day=TruncDate("sampled_at", tzinfo=BEIJING))
+        .values("day")
+        .annotate(people=Count("id"))
+        .order_by("-day")[:days]
+    )
