@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fangkong.engine import pseudonyms, tokens
@@ -109,3 +109,99 @@ def test_a_person_reference_round_trips_only_with_its_key(person_id):
     assert len(ref) == 22 and sum(a == b for a, b in zip(ref, neighbour, strict=True)) < 8
     assert pseudonyms.person_from_ref(key, ref) == person_id
     assert pseudonyms.person_from_ref(b"q" * 32, ref) is None
+
+
+# -- structured tokens: well-formed pieces put together right and wrong ----------------------
+
+PRIVATE = Ed25519PrivateKey.generate()
+REVOKED = Ed25519PrivateKey.generate()
+KEYS = {
+    "k1": tokens.PublicKey("k1", PRIVATE.public_key()),
+    "k2": tokens.PublicKey("k2", REVOKED.public_key(), NOW - timedelta(days=1)),
+}
+AT = int(NOW.timestamp())
+moments = st.one_of(
+    st.sampled_from([AT - 181, AT - 1, AT, AT + 1, AT + 59, AT + 60, AT + 61, AT + 180]),
+    st.integers(-(2**70), 2**70),
+    st.text(max_size=3),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    st.none(),  # removes the claim
+    st.just("null"),  # a JSON null
+)
+HEADER_VALUES = {
+    "alg": ["none", "HS256", 1, None],
+    "kid": ["k2", "k9", 7, None],
+    "typ": [tokens.EXIT, "JWT", None],
+}
+CLAIMS = ("iat", "exp", "nbf")
+
+
+@st.composite
+def structured_tokens(draw):
+    """A genuine, current health-code token with none, one or a few flaws: a header value
+    changed or missing, a time claim changed or missing, another signer, the claims edited
+    after signing. Near-genuine tokens are where a verifier's mistakes hide."""
+    header = {"alg": "EdDSA", "kid": "k1", "typ": tokens.CODE}
+    body = {"iat": AT, "exp": AT + 180, "col": "green"}
+    signer, swapped = "k1", False
+    for _ in range(draw(st.integers(0, 3))):
+        flaw = draw(st.sampled_from(["header", "claim", "claim", "signer", "swap"]))
+        if flaw == "header":
+            name = draw(st.sampled_from(sorted(HEADER_VALUES)))
+            value = draw(st.sampled_from(HEADER_VALUES[name]))
+            header = {k: v for k, v in header.items() if k != name}
+            if value is not None:
+                header[name] = value
+        elif flaw == "claim":
+            name = draw(st.sampled_from(CLAIMS))
+            value = draw(moments)
+            body = {k: v for k, v in body.items() if k != name}
+            if value is not None:
+                body[name] = None if value == "null" else value
+        elif flaw == "signer":
+            signer = draw(st.sampled_from(["k2", "stranger", "garbage"]))
+        else:
+            swapped = True
+    head = tokens.b64encode(tokens._json(header))
+    payload = tokens.b64encode(tokens._json(body))
+    signing_input = f"{head}.{payload}".encode()
+    key = {"k1": PRIVATE, "k2": REVOKED, "stranger": Ed25519PrivateKey.generate()}.get(signer)
+    signature = key.sign(signing_input) if key else draw(st.binary(min_size=1, max_size=64))
+    if swapped:
+        payload = tokens.b64encode(tokens._json({**body, "col": "red"}))
+    return f"{head}.{payload}.{tokens.b64encode(signature)}", header, body, signer, swapped
+
+
+def _int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def genuine(header, body, signer, swapped) -> bool:
+    """What docs/tokens.md says a checkpoint accepts."""
+    return (
+        header.get("alg") == "EdDSA"
+        and header.get("kid") == "k1"
+        and signer == "k1"
+        and not swapped
+        and header.get("typ") == tokens.CODE
+        and _int(body.get("iat"))
+        and _int(body.get("exp"))
+        and body["exp"] > AT
+        and body["iat"] <= AT + tokens.CLOCK_LEEWAY_SECONDS
+        and ("nbf" not in body or (_int(body["nbf"]) and body["nbf"] <= AT))
+        and body["exp"] > AT
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(structured_tokens())
+def test_a_token_is_accepted_exactly_when_it_is_genuine_current_and_of_the_right_kind(case):
+    token, header, body, signer, swapped = case
+    try:
+        verified = tokens.verify(token, KEYS, NOW)
+    except tokens.TokenError as error:
+        assert error.reason and not genuine(header, body, signer, swapped), error.reason
+    else:
+        assert genuine(header, body, signer, swapped)
+        assert verified.claims == body and verified.kid == "k1"

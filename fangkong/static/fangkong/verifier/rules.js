@@ -171,7 +171,8 @@ export function parse(token) {
   if (own(header, "alg") !== ALGORITHM || typeof own(header, "kid") !== "string") {
     throw new TokenError(MALFORMED, "签名算法不符");
   }
-  for (const name of ["iat", "exp"]) {
+  for (const name of ["iat", "exp", "nbf"]) {
+    if (name === "nbf" && own(claims, name) === undefined) continue; // optional
     if (!isStrictInt(own(claims, name))) throw new TokenError(MALFORMED, `缺少${name}`);
   }
   // Every character left is ASCII (b64decode refused the rest), so this is the exact input.
@@ -272,7 +273,8 @@ function ago(deltaSeconds) {
   const seconds = Math.trunc(deltaSeconds);
   if (seconds < 120) return `${seconds}秒`;
   if (seconds < 7200) return `${Math.floor(seconds / 60)}分钟`;
-  return `${Math.floor(seconds / 3600)}小时`;
+  if (seconds < 3 * 86400) return `${Math.floor(seconds / 3600)}小时`;
+  return "很久";
 }
 
 // ---------------------------------------------------------------------------------------------
