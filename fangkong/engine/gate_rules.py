@@ -169,7 +169,8 @@ def check_exit(
     elif zone_level not in rules.zone_levels:
         reasons.append(f"所在小区为{ZONE_LABELS[zone_level]},暂不能外出")
     if colour not in rules.colours:
-        reasons.append(f"健康码为{COLOUR_LABELS.get(colour, '未知')},需为绿码")
+        wanted = "或".join(COLOUR_LABELS[c] for c in COLOURS if c in rules.colours)
+        reasons.append(f"健康码为{COLOUR_LABELS.get(colour, '未知')},需为{wanted}")
     reasons += _testing_reasons(claims, now, rules.pcr_negative_within_hours)
     local = now.astimezone(LOCAL).time()
     if not rules.opens <= local < rules.closes:

@@ -105,3 +105,9 @@ def test_at_the_gate_a_pass_of_another_compound_or_a_controlled_one_is_denied():
     assert not check_exit_pass(claims, community_code="220102001002", zone_level=None).passed
     denied = check_exit_pass(claims, community_code="220102001001", zone_level="control")
     assert denied.reasons == ("小区已调整为管控区,通行码停用",)
+
+
+def test_an_exit_refused_for_its_colour_names_every_colour_the_rules_accept():
+    args = {"zone_level": "prevention", "claims": GREEN_NEGATIVE, "household_passes_today": 0}
+    decision = check_exit(ExitRules(colours=("green", "yellow")), colour="red", now=NOW, **args)
+    assert decision.reasons == ("健康码为红码,需为绿码或黄码",)
