@@ -3,6 +3,7 @@ repository, next to the examples they can start from."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from django.conf import settings
@@ -23,7 +24,9 @@ DOC = settings.PROJECT_DIR / "docs" / "policies.md"
 def _rendered(mtime: float) -> str:
     # No raw HTML from the file: the page renders only what Markdown describes.
     markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
-    return markdown.render(DOC.read_text(encoding="utf-8"))
+    html = markdown.render(DOC.read_text(encoding="utf-8"))
+    # The page has its own title: the document's headings go one level down.
+    return re.sub(r"<(/?)h([1-5])>", lambda m: f"<{m[1]}h{int(m[2]) + 1}>", html)
 
 
 @login_required
