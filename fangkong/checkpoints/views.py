@@ -16,9 +16,10 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from fangkong.accounts.views import render_staff
+from fangkong.accounts.views import county_names, render_staff
 from fangkong.checkpoints.access import staff_may_use, visible_checkpoints
 from fangkong.checkpoints.models import Checkpoint, GateScan
+from fangkong.engine.policies import COLOUR_LABELS
 
 # What the service worker precaches so the verifier opens with no network.
 VERIFIER_ASSETS = (
@@ -54,6 +55,9 @@ def _checkpoint_for(user, pk: int) -> Checkpoint:
 @login_required
 def checkpoint_list(request):
     checkpoints = list(visible_checkpoints(request.user))
+    names = county_names(c.county_code for c in checkpoints)
+    for checkpoint in checkpoints:
+        checkpoint.county_name = names.get(checkpoint.county_code, checkpoint.county_code)
     return render_staff(request, "checkpoints/list.html", {"checkpoints": checkpoints})
 
 
@@ -78,6 +82,8 @@ def gate_log(request, pk: int):
     checkpoint = _checkpoint_for(request.user, pk)
     scans = GateScan.objects.filter(checkpoint=checkpoint).order_by("-scanned_at", "-id")
     page = Paginator(scans, 50).get_page(request.GET.get("page"))
+    for scan in page:
+        scan.colour_label = COLOUR_LABELS.get(scan.colour, scan.colour)
     return render_staff(request, "checkpoints/log.html", {"checkpoint": checkpoint, "page": page})
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from fangkong.accounts.scoping import districts_of, has_role, require_role
 from fangkong.accounts.views import CODE_STATS_READERS, POLICY_READERS, render_staff
+from fangkong.base.display import num
 from fangkong.codes.queries import stats_by_county
 from fangkong.policies.forms import AsOfForm, local_input_value
 from fangkong.policies.queries import published_policies
@@ -38,11 +39,6 @@ def nice_step(value: float) -> int:
     return 10 * power
 
 
-def _fmt(n: int) -> str:
-    # As the page's numbers (zh-hans: no thousands separator).
-    return str(n)
-
-
 def bar_chart(rows: list[dict]) -> dict:
     """Geometry of a stacked horizontal bar per district; lengths are proportional to counts on
     one scale for all districts."""
@@ -66,11 +62,11 @@ def bar_chart(rows: list[dict]) -> dict:
                     "colour": colour,
                     "x": round(x, 2),
                     "width": round(width, 2),
-                    "title": f"{row['name']} {COLOUR_LABELS[colour]} {_fmt(count)}人",
+                    "title": f"{row['name']} {COLOUR_LABELS[colour]} {num(count)}人",
                 }
             )
             x += width
-        note = f"黄 {_fmt(row['yellow'])} · 红 {_fmt(row['red'])}"
+        note = f"黄 {num(row['yellow'])} · 红 {num(row['red'])}"
         bars.append(
             {
                 "name": row["name"],
@@ -83,7 +79,7 @@ def bar_chart(rows: list[dict]) -> dict:
             }
         )
     ticks = [
-        {"x": round(label_width + value * scale, 2), "label": _fmt(value)}
+        {"x": round(label_width + value * scale, 2), "label": num(value)}
         for value in range(0, top + 1, step)
     ]
     height = AXIS_HEIGHT + ROW_HEIGHT * len(rows) + 6

@@ -145,3 +145,12 @@ def test_the_log_page_shows_actions_and_details_in_chinese(client, make_staff):
     assert "理由:单位证明属实" in html and "解码申请:#15" in html
     assert "None" not in html.split('id="entries"', 1)[1]
     assert '<option value="clearance.approve">通过解码申请(clearance.approve)</option>' in html
+
+
+@pytest.mark.django_db
+def test_the_log_counts_its_entries_with_thousands_separators(client, make_staff):
+    for i in range(1_001):
+        record(None, "person.view", "person", i, {})
+    client.force_login(make_staff("auditor"))
+    html = client.get(reverse("audit:log"), {"verify": "1"}).content.decode()
+    assert "共 1,001 条" in html and "全部 1,001 条记录" in html

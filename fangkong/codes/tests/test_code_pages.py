@@ -83,6 +83,22 @@ def test_the_overview_defaults_to_now_and_survives_a_bad_time(published_city, cl
     assert "时间格式应为" in bad and table_row(bad, "南关区") is not None
 
 
+def test_counts_over_a_thousand_read_with_thousands_separators(city, client, make_staff):
+    from fangkong.ingest.actions import do_ingest
+    from fangkong.ingest.tests.support import REGISTERED, resident_rows
+
+    # ID numbers run to 999 per place and birthday: born in two places, living in 南关区.
+    rows = resident_rows("220102", "220102", 600, 200) + resident_rows("220102", "220103", 600, 1)
+    assert do_ingest("residents", rows=rows, now=REGISTERED).inserted == 1_200
+    do_publish(SEED, user=None, now=datetime(2022, 4, 23, tzinfo=BJ))
+    client.force_login(make_staff("command_centre"))
+    html = overview(client, "2022-04-23T08:00").content.decode()
+    assert table_row(html, "南关区") == ["0", "1,225", "0", "1,225"]
+    assert totals_row(html) == ["0", "1,230", "0", "1,230"]
+    assert '<span class="value">1,230</span>' in html  # the figures above the chart
+    assert "南关区 黄码 1,225人" in html  # the bar's tooltip
+
+
 def test_a_district_reviewer_sees_only_their_district(published_city, client, make_staff):
     client.force_login(make_staff("district_reviewer", ["220102"]))
     html = overview(client, "2022-04-23T08:00").content.decode()
@@ -169,7 +185,7 @@ def test_the_chart_scale_has_round_ticks_and_room_for_the_longest_name():
         },
     ]
     chart = bar_chart(rows)
-    assert [t["label"] for t in chart["ticks"]] == ["0", "500", "1000", "1500", "2000", "2500"]
+    assert [t["label"] for t in chart["ticks"]] == ["0", "500", "1,000", "1,500", "2,000", "2,500"]
     assert chart["label_x"] > 13 * 13
     red = chart["bars"][1]["segments"][-1]
     assert red["colour"] == "red" and red["width"] >= 2  # small counts stay visible
