@@ -21,6 +21,7 @@ from fangkong.codes.models import PersonCode
 from fangkong.demo.build import build_demo
 from fangkong.policies.actions import do_publish
 from fangkong.policies.models import PolicyVersion
+from fangkong.policies.source import read_source
 
 BEIJING = timezone(timedelta(hours=8))
 FIXTURES = Path(__file__).resolve().parents[1] / "policies" / "fixtures"
@@ -38,11 +39,11 @@ STANDARD_RULES = (
 
 
 def publish_once(name: str, now: datetime) -> dict:
-    """Publish a fixture unless this exact text is already published (running the demo twice
-    must not create new versions)."""
+    """Publish a fixture unless its rules are already the latest version (running the demo
+    twice must not create new versions, nor must a fixture whose comments were reworded)."""
     text = (FIXTURES / f"{name}.toml").read_text()
-    existing = PolicyVersion.objects.filter(policy_id=name, source=text).first()
-    if existing:
+    existing = PolicyVersion.objects.filter(policy_id=name).order_by("-version").first()
+    if existing and not existing.withdrawn and existing.data == read_source(text):
         return {"policy": name, "version": existing.version, "changed": 0, "published": False}
     version, outcome = do_publish(text, user=None, now=now)
     return {
