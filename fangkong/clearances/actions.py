@@ -23,6 +23,12 @@ from fangkong.people.models import Person
 
 DECIDERS = frozenset({Role.DISTRICT_REVIEWER, Role.COMMAND_CENTRE})
 MAX_TEXT = 2000  # a resident's description or note
+MAX_REASON = Clearance._meta.get_field("decision_reason").max_length
+# A reviewer's steps, in the order the desk offers them.
+REVIEW_STEPS = (machine.START_REVIEW, machine.APPROVE, machine.REJECT, machine.REQUEST_EVIDENCE)
+# Deciding a request nobody has started reviewing is reviewing it: the review starts with the
+# decision, as two steps of one transaction (the bulk decision of a list has always done so).
+_DECIDING = frozenset({machine.APPROVE, machine.REJECT, machine.REQUEST_EVIDENCE})
 
 
 class ClearanceError(ValueError):
@@ -54,6 +60,17 @@ def _state(clearance: Clearance) -> machine.Clearance:
 def _store(clearance: Clearance, state: machine.Clearance) -> None:
     clearance.status = state.status
     clearance.steps = [asdict(s) | {"at": s.at.isoformat()} for s in state.steps]
+
+
+def _take(clearance: Clearance, action: str, actor: str, side: str, now, reason="") -> None:
+    """Move the request one step through the machine (not saved); ClearanceError says why not."""
+    try:
+        state = machine.transition(
+            _state(clearance), action, actor=actor, side=side, now=now, reason=reason
+        )
+    except machine.TransitionError as error:
+        raise ClearanceError(str(error)) from None
+    _store(clearance, state)
 
 
 def do_submit(
@@ -117,6 +134,28 @@ def may_decide(user, clearance: Clearance) -> bool:
     return districts is None or clearance.county_code in districts
 
 
+def review_steps(clearance: Clearance) -> list[str]:
+    """The reviewer's steps the request can take now (who may take them: may_decide)."""
+    return [a for a in REVIEW_STEPS if _path(clearance.status, a) and _answerable(clearance, a)]
+
+
+def _path(status: str, action: str) -> tuple[str, ...] | None:
+    """The machine's steps that take `action` from `status`, or None if none do."""
+    if action not in machine.TRANSITIONS:
+        return None
+    if status in machine.TRANSITIONS[action][0]:
+        return (action,)
+    if action in _DECIDING and status in machine.TRANSITIONS[machine.START_REVIEW][0]:
+        return (machine.START_REVIEW, action)
+    return None
+
+
+def _answerable(clearance: Clearance, action: str) -> bool:
+    # Only the appellant has a way to answer a call for more evidence; the others are answered
+    # by a new request.
+    return action != machine.REQUEST_EVIDENCE or clearance.channel == Channel.APPEAL
+
+
 def do_review(
     clearance_id: int,
     action: str,
@@ -126,9 +165,10 @@ def do_review(
     *,
     reevaluate: bool = True,
 ) -> Clearance:
-    """A reviewer's step: start review, approve, reject, or ask for more evidence. An approval
-    re-evaluates the person in the same transaction, unless the caller (a bulk decision) does
-    it once for everybody afterwards (`reevaluate=False`)."""
+    """A reviewer's step: start review, approve, reject, or ask for more evidence; a decision
+    on a request still "submitted" starts its review first. An approval re-evaluates the person
+    in the same transaction, unless the caller (a bulk decision) does it once for everybody
+    afterwards (`reevaluate=False`)."""
     with transaction.atomic():
         clearance = (
             Clearance.objects.select_for_update().select_related("person").get(pk=clearance_id)
@@ -139,23 +179,17 @@ def do_review(
             if clearance.channel == Channel.OVERRIDE:
                 raise PermissionDenied("人工复核须由指挥部的另一名工作人员批准")
             raise PermissionDenied("您无权审核此区县的申请")
-        if action == machine.REQUEST_EVIDENCE and clearance.channel != Channel.APPEAL:
-            # Only the appellant has a way to answer; the others are answered by a new request.
+        if not _answerable(clearance, action):
             raise ClearanceError(
                 "只有线上申诉可以要求补充材料,其他渠道请决定通过或不通过并写明理由"
             )
-        try:
-            state = machine.transition(
-                _state(clearance),
-                action,
-                actor=user.get_username(),
-                side="reviewer",
-                now=now,
-                reason=reason,
-            )
-        except machine.TransitionError as error:
-            raise ClearanceError(str(error)) from None
-        _store(clearance, state)
+        if len(reason.strip()) > MAX_REASON:
+            raise ClearanceError(f"理由最多 {MAX_REASON} 字")
+        # No way there: the one step, which the machine refuses saying why.
+        steps = _path(clearance.status, action) or (action,)
+        for step in steps:
+            reason_here = reason if step == action else ""
+            _take(clearance, step, user.get_username(), "reviewer", now, reason_here)
         if action in (machine.APPROVE, machine.REJECT):
             clearance.decided_at, clearance.decided_by = now, user
             clearance.decision_reason = reason.strip()
@@ -179,7 +213,9 @@ def do_review(
                     detail=f"解码申请 #{clearance.pk} 通过",
                 )
         # Last: the audit record takes the chain's lock until commit; nothing slow after it.
-        record(user, f"clearance.{action}", "clearance", clearance.pk, {"reason": reason}, at=now)
+        for step in steps:
+            detail = {"reason": reason if step == action else ""}
+            record(user, f"clearance.{step}", "clearance", clearance.pk, detail, at=now)
     return clearance
 
 
@@ -257,18 +293,7 @@ def do_appellant_step(
         _within_rate(person, now)
     with transaction.atomic():
         clearance = _own_appeal(clearance_id, person)
-        try:
-            state = machine.transition(
-                _state(clearance),
-                action,
-                actor=_actor(None, person),
-                side="applicant",
-                now=now,
-                reason=note,
-            )
-        except machine.TransitionError as error:
-            raise ClearanceError(str(error)) from None
-        _store(clearance, state)
+        _take(clearance, action, _actor(None, person), "applicant", now, note)
         clearance.save()
         for upload in files:
             store(upload, now, clearance=clearance)
@@ -300,3 +325,43 @@ def do_propose_override(person: Person, policy_id: str, user, now: datetime, rea
     if len(reason) < 10:
         raise ClearanceError("请写明人工复核的理由(至少10个字,居民可见)")
     return do_submit(person, policy_id, Channel.OVERRIDE, now, user=user, description=reason)
+
+
+def may_withdraw(user, clearance: Clearance) -> bool:
+    """Whether the withdraw button is offered: to the staff member who proposed an override,
+    until the approver starts reviewing it."""
+    return (
+        clearance.channel == Channel.OVERRIDE
+        and user is not None
+        and clearance.submitted_by_id == user.pk
+        and clearance.status in machine.TRANSITIONS[machine.WITHDRAW][0]
+    )
+
+
+def do_withdraw_override(clearance_id: int, user, now: datetime, reason: str = "") -> Clearance:
+    """The proposer takes back an override nobody has approved yet (a mistake, or the resident
+    has cleared another way). The request stays on record, withdrawn, with who and why."""
+    reason = reason.strip()
+    if len(reason) > MAX_TEXT:
+        raise ClearanceError(f"撤回理由最多 {MAX_TEXT} 字")
+    with transaction.atomic():
+        clearance = (
+            Clearance.objects.select_for_update()
+            .filter(pk=clearance_id, channel=Channel.OVERRIDE)
+            .first()
+        )
+        if clearance is None:
+            raise ClearanceError("没有这个人工复核")
+        if clearance.submitted_by_id != user.pk:
+            raise PermissionDenied("只有提出人工复核的工作人员可以撤回")
+        _take(clearance, machine.WITHDRAW, user.get_username(), "applicant", now, reason)
+        clearance.save()
+        record(
+            user,
+            "clearance.withdraw",
+            "clearance",
+            clearance.pk,
+            {"person": clearance.person_id, "reason": reason},
+            at=now,
+        )
+    return clearance

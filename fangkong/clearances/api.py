@@ -22,10 +22,16 @@ from pydantic import field_validator
 
 from fangkong.accounts.scoping import require_role, scope_queryset
 from fangkong.audit.actions import record
-from fangkong.clearances.actions import ClearanceError, do_review, may_decide
+from fangkong.clearances.actions import (
+    REVIEW_STEPS,
+    ClearanceError,
+    do_review,
+    may_decide,
+    review_steps,
+)
 from fangkong.clearances.evidence import evidence_of, staff_may_read
 from fangkong.clearances.models import OPEN_STATUSES, Channel, Clearance
-from fangkong.clearances.views import DECISIONS, DESK_READERS
+from fangkong.clearances.views import DESK_READERS
 from fangkong.engine import clearances as machine
 from fangkong.engine.id_numbers import mask, mask_name
 
@@ -38,10 +44,10 @@ NOT_FOUND = "没有这个申请,或不在您负责的区县"
 
 StatusName = Literal[tuple(machine.STATUS_LABELS)]  # type: ignore[valid-type]
 ChannelName = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
-DecisionName = Literal[DECISIONS]  # type: ignore[valid-type]
+DecisionName = Literal[REVIEW_STEPS]  # type: ignore[valid-type]
 STATUS_DOC = "; ".join(f"{k} {v}" for k, v in machine.STATUS_LABELS.items())
 CHANNEL_DOC = "; ".join(f"{value} {label}" for value, label in Channel.choices)
-DECISION_DOC = "; ".join(f"{a} {machine.ACTION_LABELS[a]}" for a in DECISIONS)
+DECISION_DOC = "; ".join(f"{a} {machine.ACTION_LABELS[a]}" for a in REVIEW_STEPS)
 
 
 # ── schemas ─────────────────────────────────────────────────────────────────────────────────
@@ -235,7 +241,7 @@ def _detail(request, clearance: Clearance, now: datetime) -> dict:
             if staff_may_read(request.user, e)
         ],
         "evidence_total": len(evidence),
-        "can_decide": may_decide(request.user, clearance) and clearance.status in OPEN_STATUSES,
+        "can_decide": may_decide(request.user, clearance) and bool(review_steps(clearance)),
     }
 
 
@@ -318,8 +324,9 @@ def decide(
     clearance_id: int = Path(..., ge=1, description="The request's id"),
 ):
     """Start the review, approve, reject or ask for more evidence. Approving, rejecting and asking
-    for evidence need a reason, which the resident reads. An approval exempts the person from
-    that policy version and re-evaluates their code at once.
+    for evidence need a reason, which the resident reads; taken on a request still submitted,
+    they start its review too. An approval exempts the person from that policy version and
+    re-evaluates their code at once.
 
     - 400: the body is not JSON;
     - 404: the request is not in your districts (or does not exist);

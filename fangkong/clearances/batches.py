@@ -25,7 +25,14 @@ from django.db.models.functions import TruncHour
 from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import districts_of, role_of
 from fangkong.audit.actions import record
-from fangkong.clearances.actions import DECIDERS, ClearanceError, do_review, do_submit, may_decide
+from fangkong.clearances.actions import (
+    DECIDERS,
+    MAX_REASON,
+    ClearanceError,
+    do_review,
+    do_submit,
+    may_decide,
+)
 from fangkong.clearances.evidence import check as check_document
 from fangkong.clearances.evidence import store
 from fangkong.clearances.models import (
@@ -153,7 +160,10 @@ def _listed(chunk, columns: dict[str, int]) -> list[Listed]:
         if number < 0:  # the line reader's mark of a row with the wrong number of fields
             rows.append(Listed(-number, problem=chunk.column(0)[i].as_py()))
             continue
-        rows.append(Listed(number, **{name: (v[i] or "").strip() for name, v in values.items()}))
+        typed = {name: (v[i] or "").strip() for name, v in values.items()}
+        # A blank line, or a row of empty cells as spreadsheets save them, is nobody: not a row.
+        if any(typed.values()):
+            rows.append(Listed(number, **typed))
     return rows
 
 
@@ -190,7 +200,8 @@ class Checked:
     listed: Listed
     person: Person | None = None
     site: TestingSite | None = None
-    sampled_at: datetime | None = None
+    sampled_at: datetime | None = None  # the claimed time, if it passed its checks
+    claimed_at: datetime | None = None  # the time as written, if it could be read
     errors: list[str] = field(default_factory=list)
     held: object = None  # the contested reason as the person holds it now (explain())
 
@@ -275,7 +286,7 @@ class _Checker:
             item.errors.append(f"采样点名称“{row.site}”对应多个采样点,请改填采样点编码")
         else:
             item.site = self.sites[row.site]
-        at = parse_local_time(row.sampled_at)
+        at = item.claimed_at = parse_local_time(row.sampled_at)
         trigger = self.policy.trigger
         if not row.sampled_at:
             item.errors.append("采样时间为空")
@@ -493,7 +504,7 @@ def _submitted_row(batch, item: Checked, policy_id: str, user, now, note) -> Emp
         id_number=normalise_id_number(row.id_number)[:32],
         name=row.name[:64],
         site_code=row.site[:64],
-        sampled_at=item.sampled_at,
+        sampled_at=item.claimed_at,  # shown as uploaded, even when it failed its checks
         tube=row.tube[:32],
         person=item.person,
         errors=item.errors,
@@ -540,6 +551,8 @@ def do_decide_batch(
         raise PermissionDenied("您无权审核单位集中申请")
     if not reason.strip():
         raise ClearanceError(f"{machine.ACTION_LABELS[action]}须写明理由(居民可见)")
+    if len(reason.strip()) > MAX_REASON:
+        raise ClearanceError(f"理由最多 {MAX_REASON} 字")
     batch = visible_batches(user).filter(pk=batch_id).first()
     if batch is None:
         raise PermissionDenied("没有这个批次,或不在您负责的区县")
@@ -552,11 +565,8 @@ def do_decide_batch(
         if not may_decide(user, clearance):
             outcome.out_of_scope += 1
             continue
-        try:
-            with transaction.atomic():  # never left "under review" by a decision that failed
-                if clearance.status == machine.SUBMITTED:
-                    do_review(clearance.pk, machine.START_REVIEW, user, now)
-                do_review(clearance.pk, action, user, now, reason, reevaluate=False)
+        try:  # a request still "submitted" is started and decided in one transaction
+            do_review(clearance.pk, action, user, now, reason, reevaluate=False)
         except (ClearanceError, PermissionDenied) as error:
             outcome.failed.append(f"申请 #{clearance.pk}:{error}")
         else:

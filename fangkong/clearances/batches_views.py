@@ -21,7 +21,7 @@ from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import districts_of, require_role, role_of
 from fangkong.accounts.views import render_staff
 from fangkong.audit.actions import record
-from fangkong.clearances.actions import DECIDERS, ClearanceError
+from fangkong.clearances.actions import DECIDERS, MAX_REASON, MAX_TEXT, ClearanceError
 from fangkong.clearances.batches import (
     COLUMNS,
     DECISIONS,
@@ -38,7 +38,6 @@ from fangkong.clearances.evidence import ACCEPTED_TEXT, EvidenceError
 from fangkong.clearances.models import OPEN_STATUSES
 from fangkong.engine import clearances as machine
 from fangkong.engine.id_numbers import mask, mask_name
-from fangkong.policies.queries import published_policies
 
 BATCH_READERS = DECIDERS | {Role.EMPLOYER}
 # Headers only: an example row would be uploaded with the list sooner or later.
@@ -72,6 +71,7 @@ def batch_list(request):
         pending &= Q(clearances__county_code__in=sorted(districts))
     batches = (
         visible_batches(request.user)
+        .with_policy_title()
         .annotate(open=Count("clearances", filter=pending))
         .order_by("-uploaded_at", "-pk")
     )
@@ -128,11 +128,10 @@ def batch_template(request):
     return reply
 
 
-def _decide(request, batch) -> bool:
+def _decide(request, batch, chosen: list[int]) -> bool:
     """The reviewer's form; True when a decision was made."""
     action = request.POST.get("action", "")
     whole = request.POST.get("scope") == "all"
-    chosen = [int(v) for v in request.POST.getlist("clearance") if v.isascii() and v.isdecimal()]
     if action not in DECISIONS:
         messages.error(request, "请选择审核操作")
         return False
@@ -163,14 +162,17 @@ def _decide(request, batch) -> bool:
 @login_required
 def batch_detail(request, pk: int):
     require_role(request.user, BATCH_READERS)
-    batch = visible_batches(request.user).filter(pk=pk).first()
+    batch = visible_batches(request.user).with_policy_title().filter(pk=pk).first()
     if batch is None:
         raise Http404("没有这个批次,或不在您负责的区县")
     deciding = role_of(request.user) in DECIDERS
+    # On a refusal the form comes back as the reviewer left it, reason and ticks included.
+    typed = {key: request.POST.get(key, "")[:MAX_TEXT] for key in ("action", "reason", "scope")}
+    chosen = [int(v) for v in request.POST.getlist("clearance") if v.isascii() and v.isdecimal()]
     if request.method == "POST":
         if not deciding:
             raise PermissionDenied("您无权审核单位集中申请")
-        if _decide(request, batch):
+        if _decide(request, batch, chosen):
             return redirect("clearances:batch", pk=pk)
     rows = batch.rows.select_related("person", "clearance")
     districts = districts_of(request.user) if deciding else None
@@ -198,19 +200,20 @@ def batch_detail(request, pk: int):
         batch.pk,
         {"employer": batch.employer, "rows_shown": len(rows)},
     )
-    titles = {p.id: p.title for p in published_policies(timezone.now())}
     return render_staff(
         request,
         "clearances/batch_detail.html",
         {
             "batch": batch,
-            "policy_title": titles.get(batch.policy_id, ""),
             "rows": rows,
             "hidden": batch.rows_total - len(rows),
             "documents": batch.evidence.order_by("pk"),
             "deciding": deciding,
             "any_decidable": any(r.decidable for r in rows),
             "decisions": [(a, machine.ACTION_LABELS[a]) for a in DECISIONS],
+            "typed": typed,
+            "chosen": chosen,
+            "max_reason": MAX_REASON,
         },
     )
 

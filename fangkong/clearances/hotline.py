@@ -22,7 +22,13 @@ from fangkong.codes.queries import explain
 from fangkong.engine.id_numbers import mask, mask_name, mask_phone
 from fangkong.engine.policies import COLOUR_LABELS
 from fangkong.people.models import Person
-from fangkong.people.views import code_history, find_people, places_of, result_row
+from fangkong.people.views import (
+    code_history,
+    find_people,
+    places_of,
+    reasons_with_requests,
+    result_row,
+)
 
 MAX_CALLS = 100
 MAX_CLEARANCES = 100
@@ -116,10 +122,11 @@ def caller(request, person_pk: int):
         form = CallForm(reasons=code.reasons)
 
     clearances = list(
-        Clearance.objects.filter(person=subject).order_by("-submitted_at", "-id")[:MAX_CLEARANCES]
+        Clearance.objects.filter(person=subject)
+        .with_policy_title()
+        .order_by("-submitted_at", "-id")[:MAX_CLEARANCES]
     )
-    open_by_policy = {c.policy_id: c for c in clearances if c.status in OPEN_STATUSES}
-    reasons = [{"reason": r, "open_request": open_by_policy.get(r.policy)} for r in code.reasons]
+    reasons, _ = reasons_with_requests(subject, code)
     calls = list(
         HotlineCall.objects.filter(person=subject)
         .select_related("operator", "clearance")

@@ -4,9 +4,17 @@ step (who, when, why) for the resident's page and the review desk."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import OuterRef, Subquery
 
 from fangkong.codes.models import ReadableJSONEncoder
-from fangkong.engine.clearances import FINAL, STATUS_LABELS
+from fangkong.engine.clearances import (
+    FINAL,
+    MORE_EVIDENCE,
+    STATUS_LABELS,
+    SUBMITTED,
+    UNDER_REVIEW,
+)
+from fangkong.policies.models import PolicyVersion
 
 
 class Channel(models.TextChoices):
@@ -19,6 +27,32 @@ class Channel(models.TextChoices):
 
 
 OPEN_STATUSES = [s for s in STATUS_LABELS if s not in FINAL]
+
+
+class ClearanceQuerySet(models.QuerySet):
+    def with_policy_title(self):
+        """`policy_title`: the title of the version contested, which staff read before its id."""
+        return self.annotate(
+            policy_title=Subquery(
+                PolicyVersion.objects.filter(
+                    policy_id=OuterRef("policy_id"), version=OuterRef("policy_version")
+                ).values("title")[:1]
+            )
+        )
+
+
+class EmployerBatchQuerySet(models.QuerySet):
+    def with_policy_title(self):
+        """`policy_title`: the title of the version in force when the list was uploaded."""
+        return self.annotate(
+            policy_title=Subquery(
+                PolicyVersion.objects.filter(
+                    policy_id=OuterRef("policy_id"), published_at__lte=OuterRef("uploaded_at")
+                )
+                .order_by("-version")
+                .values("title")[:1]
+            )
+        )
 
 
 class Clearance(models.Model):
@@ -45,6 +79,8 @@ class Clearance(models.Model):
         "EmployerBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="clearances"
     )
 
+    objects = ClearanceQuerySet.as_manager()
+
     class Meta:
         verbose_name = "解码申请"
         verbose_name_plural = "解码申请"
@@ -60,6 +96,15 @@ class Clearance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.policy_id} {self.get_status_display()}"
+
+    @property
+    def awaiting(self) -> str:
+        """Whom an open request waits for, as its proposer or a reviewer reads it."""
+        if self.status == MORE_EVIDENCE:
+            return "等待申请人补充材料"
+        if self.status not in (SUBMITTED, UNDER_REVIEW):
+            return ""
+        return "等待另一名工作人员批准" if self.channel == Channel.OVERRIDE else "等待区县审核"
 
 
 class EmployerBatch(models.Model):
@@ -78,6 +123,8 @@ class EmployerBatch(models.Model):
     rows_total = models.PositiveIntegerField(default=0)
     rows_accepted = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
+
+    objects = EmployerBatchQuerySet.as_manager()
 
     class Meta:
         verbose_name = "单位集中申请"

@@ -15,6 +15,8 @@ from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import PERSON_READERS, has_role, require_role, scope_queryset
 from fangkong.accounts.views import POLICY_READERS, county_names, render_staff
 from fangkong.audit.actions import record
+from fangkong.clearances.actions import may_withdraw
+from fangkong.clearances.models import OPEN_STATUSES, Clearance
 from fangkong.codes.models import CodeChange, Exemption
 from fangkong.engine.evaluate import (
     Code,
@@ -188,6 +190,24 @@ def current_code(subject, now, sampling_facts, result_facts, designations, prese
     return evaluate(published_policies(now), facts, now)
 
 
+def reasons_with_requests(subject: Person, code: Code, user=None) -> tuple[list[dict], list]:
+    """Each reason of the code with its open clearance request (an override waiting for its
+    second person among them), and the open requests of reasons no longer held. `user`: who
+    may withdraw (the proposer of an override)."""
+    open_requests = {
+        c.policy_id: c
+        for c in Clearance.objects.filter(person=subject, status__in=OPEN_STATUSES)
+        .with_policy_title()
+        .select_related("submitted_by")
+    }
+    for request in open_requests.values():
+        request.withdrawable = may_withdraw(user, request)
+    reasons = [
+        {"reason": r, "open_request": open_requests.pop(r.policy, None)} for r in code.reasons
+    ]
+    return reasons, sorted(open_requests.values(), key=lambda c: c.submitted_at)
+
+
 def code_history(subject: Person) -> tuple[list[CodeChange], bool]:
     """The person's code changes, latest first, each with the titles of the policies behind
     its new colour."""
@@ -242,6 +262,7 @@ def person(request, pk: int):
         presence.region_name = region_names.get(presence.region_code, "")
 
     code = current_code(subject, now, sampling_facts, result_facts, designations, presences)
+    reasons, other_requests = reasons_with_requests(subject, code, request.user)
     code_changes, more_changes = code_history(subject)
 
     record(request.user, "person.view", "person", subject.pk, {})
@@ -259,6 +280,8 @@ def person(request, pk: int):
             "presences": presences,
             "code": code,
             "code_label": COLOUR_LABELS[code.colour],
+            "reasons": reasons,
+            "other_requests": other_requests,
             "code_changes": code_changes,
             "more_code_changes": more_changes,
             "can_read_policies": has_role(request.user, POLICY_READERS),

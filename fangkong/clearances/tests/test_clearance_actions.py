@@ -78,12 +78,17 @@ def test_nobody_approves_a_request_they_opened(yellow, make_staff):
         do_review(clearance.pk, machine.START_REVIEW, reviewer, CALL)
 
 
-def test_the_clearance_answers_only_the_version_it_contested(yellow, make_staff):
+def test_the_clearance_answers_the_decision_it_contested_and_not_a_restarted_one(
+    yellow, make_staff
+):
     reviewer = make_staff(Role.DISTRICT_REVIEWER, ["220102"])
     clearance = do_submit(yellow, "cc-2022-0420-untested", "appeal", CALL)
-    do_review(clearance.pk, machine.START_REVIEW, reviewer, CALL)
     do_review(clearance.pk, machine.APPROVE, reviewer, CALL, "凭证属实")
     assert colour(yellow) == "green"
-    # The command centre publishes a new version of the rule: a new decision for everyone.
-    do_publish(policy_source("cc-2022-0420-untested"), user=None, now=CALL + timedelta(days=1))
+    # The same rule again (a reworded version would be the same): it continues the decision.
+    source = policy_source("cc-2022-0420-untested")
+    do_publish(source, user=None, now=CALL + timedelta(days=1))
+    assert colour(yellow) == "green"
+    # A version that says it restarts is a new decision for everyone.
+    do_publish("restart = true\n" + source, user=None, now=CALL + timedelta(days=2))
     assert colour(yellow) == "yellow"

@@ -255,3 +255,57 @@ def test_another_employers_liaison_cannot_open_the_batch(batch, client, make_sta
     other.staff.save()
     client.force_login(other)
     assert client.get(f"/clearances/batches/{batch.pk}/").status_code == 404
+
+
+def test_a_blank_line_is_not_a_failed_row(works):
+    city, liaison = works
+    first, second, third = good_rows(city)
+    # A blank line, a row of empty cells as Excel saves it, and blank lines at the end.
+    text = "\n".join([",".join(HEADER), ",".join(first), "", ",".join(second), ",,,,"])
+    text += "\n" + ",".join(third) + "\n\n\n"
+    upload = SimpleUploadedFile("名单.csv", text.encode(), content_type="text/csv")
+    batch = do_submit_batch(upload, pdf(), POLICY, liaison, UPLOADED)
+    assert (batch.rows_total, batch.rows_accepted, batch.rows_rejected) == (3, 3, 0)
+    # Rows keep the numbers the spreadsheet shows.
+    assert list(batch.rows.values_list("row_number", flat=True)) == [2, 4, 6]
+
+
+def test_a_row_outside_the_rules_window_shows_the_time_it_was_uploaded_with(works, client):
+    city, liaison = works
+    late = [city.nanguan[2], "居民3", "S-NG-1", "2022-04-23 08:15", ""]
+    batch = do_submit_batch(csv_file([late]), pdf(), POLICY, liaison, UPLOADED)
+    row = batch.rows.get()
+    assert "不在政策要求的采样期间" in " ".join(row.errors) and row.clearance is None
+    assert row.sampled_at == datetime(2022, 4, 23, 8, 15, tzinfo=BJ)
+    client.force_login(liaison)
+    with time_machine.travel(UPLOADED, tick=False):
+        page = client.get(f"/clearances/batches/{batch.pk}/").content.decode()
+    assert '<td class="nowrap">4月23日 08:15</td>' in page
+
+
+def test_the_lists_name_the_policy_by_its_title_first(batch, client, make_staff):
+    client.force_login(make_staff(Role.DISTRICT_REVIEWER, ["220102"]))
+    policy = (
+        "4月20日至22日未参加核酸检测人员赋黄码 "
+        '<small class="muted policy-id"><span class="mono">cc-2022-0420-untested</span></small>'
+    )
+    with time_machine.travel(DECIDED, tick=False):
+        listing = client.get("/clearances/batches/").content.decode()
+        detail = client.get(f"/clearances/batches/{batch.pk}/").content.decode()
+    assert policy in listing and policy in detail
+
+
+def test_a_refused_bulk_decision_comes_back_as_the_reviewer_left_it(batch, client, make_staff):
+    first, _ = batch.clearances.filter(county_code="220102").order_by("pk")
+    client.force_login(make_staff(Role.DISTRICT_REVIEWER, ["220102"]))
+    url = f"/clearances/batches/{batch.pk}/"
+    why = "单位采样登记表核实," * 60  # longer than a decision's reason may be
+    with time_machine.travel(DECIDED, tick=False):
+        page = client.post(
+            url, {"scope": "selected", "clearance": [first.pk], "action": "reject", "reason": why}
+        ).content.decode()
+    assert "理由最多 500 字" in page
+    assert f">{why}</textarea>" in page
+    assert f'value="{first.pk}" aria-label="选择第2行" checked' in page
+    assert '<option value="reject" selected>' in page
+    assert set(batch.clearances.values_list("status", flat=True)) == {"submitted"}

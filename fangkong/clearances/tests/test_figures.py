@@ -249,3 +249,14 @@ def test_other_roles_are_refused(client, make_staff, role):
 def test_signing_in_is_required(client):
     response = client.get(URL)
     assert response.status_code == 302 and "/accounts/login" in response["Location"]
+
+
+def test_days_of_another_year_show_their_year(client, scenario, make_staff):
+    client.force_login(make_staff(Role.COMMAND_CENTRE))
+    query = {"start": "2022-04-24", "end": "2022-04-26"}
+    with time_machine.travel(NOW, tick=False):
+        this_year = client.get(URL, query).content.decode()
+    with time_machine.travel(datetime(2023, 1, 5, 9, tzinfo=BJ), tick=False):
+        next_year = client.get(URL, query).content.decode()
+    assert '<td class="nowrap">4月24日 星期日</td>' in this_year
+    assert '<td class="nowrap">2022年4月24日 星期日</td>' in next_year

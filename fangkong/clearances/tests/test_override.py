@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from fangkong.accounts.models import Role
+from fangkong.audit.models import AuditEntry
 from fangkong.clearances.models import Clearance
 from fangkong.codes.models import PersonCode
 from fangkong.ingest.tests.support import BJ, policy_source
@@ -103,3 +104,76 @@ def test_an_override_needs_a_reason_and_a_person_in_ones_districts(client, yello
     hotline = staff_client(type(client), make_staff(Role.HOTLINE))
     assert "只有区县审核员和指挥部" in propose(hotline, yellow).content.decode()
     assert not Clearance.objects.exists()
+
+
+def withdraw(staff, override, minutes=8, **extra):
+    with time_machine.travel(AT + timedelta(minutes=minutes), tick=False):
+        return staff.post(f"/clearances/override/withdraw/{override.pk}/", extra, follow=True)
+
+
+def test_the_proposer_sees_the_override_waiting_for_a_second_person(client, yellow, make_staff):
+    proposer = make_staff(Role.DISTRICT_REVIEWER, ["220102"])
+    staff = staff_client(type(client), proposer)
+    detail = propose(staff, yellow).content.decode()
+    override = Clearance.objects.get(channel="override")
+    with time_machine.travel(AT + timedelta(minutes=6), tick=False):
+        person = staff.get(f"/people/{yellow.pk}/").content.decode()
+        queue = staff.get("/clearances/").content.decode()
+    for page in (detail, person, queue):
+        assert "等待另一名工作人员批准" in page, page
+    assert f'data-clearance="{override.pk}"' in person
+    assert 'id="my-overrides"' in queue
+    assert "撤回人工复核" in person and "提出人工复核</button>" not in person  # not twice
+
+
+def test_the_proposer_withdraws_an_override_and_the_withdrawal_is_audited(
+    client, yellow, make_staff
+):
+    proposer = staff_client(type(client), make_staff(Role.DISTRICT_REVIEWER, ["220102"]))
+    propose(proposer, yellow)
+    override = Clearance.objects.get(channel="override")
+    back = f"/people/{yellow.pk}/#code"
+    reply = withdraw(proposer, override, next=back, reason="已核实居民另行采样")
+    assert reply.redirect_chain[-1][0] == back and "已撤回人工复核" in reply.content.decode()
+    override.refresh_from_db()
+    assert override.status == "withdrawn"
+    assert override.steps[-1]["reason"] == "已核实居民另行采样"
+    entry = AuditEntry.objects.get(action="clearance.withdraw", target_id=str(override.pk))
+    assert entry.detail["reason"] == "已核实居民另行采样"
+    page = reply.content.decode()
+    assert "等待另一名工作人员批准" not in page and "提出人工复核</button>" in page
+    # The command centre finds nothing left to approve.
+    command = staff_client(type(client), make_staff(Role.COMMAND_CENTRE))
+    refused = decide(command, override, "approve", "情况属实,同意解除").content.decode()
+    assert "申请已撤回" in refused
+    assert PersonCode.objects.get(person=yellow).colour == "yellow"
+
+
+def test_only_the_proposer_withdraws_and_only_before_the_review_starts(client, yellow, make_staff):
+    proposer = staff_client(type(client), make_staff(Role.DISTRICT_REVIEWER, ["220102"]))
+    propose(proposer, yellow)
+    override = Clearance.objects.get(channel="override")
+    colleague = staff_client(type(client), make_staff(Role.DISTRICT_REVIEWER, ["220102"]))
+    assert "只有提出人工复核的工作人员可以撤回" in withdraw(colleague, override).content.decode()
+    command = staff_client(type(client), make_staff(Role.COMMAND_CENTRE))
+    decide(command, override, "start_review", minutes=7)
+    assert "审核中时不能撤回" in withdraw(proposer, override).content.decode()
+    override.refresh_from_db()
+    assert override.status == "under_review"
+    assert not AuditEntry.objects.filter(action="clearance.withdraw").exists()
+
+
+def test_an_override_outliving_its_reason_stays_in_sight_of_its_proposer(
+    client, yellow, city, make_staff
+):
+    from fangkong.ingest.tests.support import report_result, sample
+
+    proposer = staff_client(type(client), make_staff(Role.DISTRICT_REVIEWER, ["220102"]))
+    propose(proposer, yellow)
+    sample([city.nanguan[0]], "T-AFTER", 1, AT + timedelta(hours=1))
+    report_result("T-AFTER", "negative", AT + timedelta(hours=5))  # the rule clears by itself
+    with time_machine.travel(AT + timedelta(hours=6), tick=False):
+        page = proposer.get(f"/people/{yellow.pk}/").content.decode()
+    assert f'class="reason yellow" data-policy="{POLICY}"' not in page
+    assert "其他进行中的申请" in page and "等待另一名工作人员批准" in page
+    assert "撤回人工复核" in page

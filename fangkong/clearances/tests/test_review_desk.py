@@ -97,3 +97,109 @@ def test_the_queue_filters_by_how_long_a_request_has_waited(client, requests, ma
         page = client.get("/clearances/?waited=20").content.decode()
     # 南关 waited 30 hours, 朝阳 10 (submitted 20 hours later).
     assert f"/clearances/{nanguan.pk}/" in page and f"/clearances/{chaoyang.pk}/" not in page
+
+
+TITLE = "4月20日至22日未参加核酸检测人员赋黄码"
+
+
+def desk(client, user, url, data=None, hours=2):
+    client.force_login(user)
+    with time_machine.travel(SUBMITTED + timedelta(hours=hours), tick=False):
+        reply = client.post(url, data) if data is not None else client.get(url)
+    return reply.content.decode()
+
+
+def test_a_submitted_request_is_approved_at_once_its_review_starting_with_the_decision(
+    client, requests, make_staff
+):
+    nanguan, _ = requests
+    url = f"/clearances/{nanguan.pk}/"
+    reviewer = make_staff(Role.DISTRICT_REVIEWER, ["220102"])
+    form = desk(client, reviewer, url)
+    assert 'value="approve"' in form and 'value="reject"' in form
+    desk(client, reviewer, url, {"action": "approve", "reason": "采样点登记表有此人"})
+    nanguan.refresh_from_db()
+    assert nanguan.status == "approved" and nanguan.decision_reason == "采样点登记表有此人"
+    assert [s["action"] for s in nanguan.steps] == ["submit", "start_review", "approve"]
+    logged = AuditEntry.objects.filter(target_id=str(nanguan.pk)).values_list("action", flat=True)
+    assert {"clearance.start_review", "clearance.approve"} <= set(logged)
+    assert not PersonCode.objects.filter(person=nanguan.person, colour="yellow").exists()
+
+
+def test_a_refused_decision_comes_back_with_the_reason_the_reviewer_typed(
+    client, requests, make_staff
+):
+    _, chaoyang = requests  # a hotline request: nobody could answer a call for more material
+    url = f"/clearances/{chaoyang.pk}/"
+    why = "请提供采样时的小票照片,并说明采样点名称"
+    reviewer = make_staff(Role.DISTRICT_REVIEWER, ["220104"])
+    page = desk(client, reviewer, url, {"action": "request_evidence", "reason": why}, hours=21)
+    assert "只有线上申诉可以要求补充材料" in page
+    assert f">{why}</textarea>" in page
+    page = desk(client, reviewer, url, {"action": "", "reason": why}, hours=21)
+    assert "请选择审核操作" in page and f">{why}</textarea>" in page
+    chaoyang.refresh_from_db()
+    assert chaoyang.status == "submitted"
+
+
+def test_a_reason_typed_for_a_request_decided_meanwhile_is_shown_to_copy(
+    client, requests, make_staff
+):
+    from fangkong.clearances.actions import do_review
+
+    nanguan, _ = requests
+    first = make_staff(Role.DISTRICT_REVIEWER, ["220102"])
+    do_review(nanguan.pk, "approve", first, SUBMITTED + timedelta(hours=1), "采样点登记表有此人")
+    why = "无采样记录,请上传采样小票"
+    page = desk(
+        client,
+        make_staff(Role.DISTRICT_REVIEWER, ["220102"]),
+        f"/clearances/{nanguan.pk}/",
+        {"action": "reject", "reason": why},
+    )
+    assert "申请已通过,不能再不通过" in page
+    assert 'id="decide"' not in page and 'id="unsent"' in page and why in page
+
+
+def test_only_the_steps_a_request_can_take_are_offered(client, requests, make_staff):
+    from fangkong.clearances.actions import do_review
+
+    nanguan, chaoyang = requests
+    hotline = desk(client, make_staff(Role.COMMAND_CENTRE), f"/clearances/{chaoyang.pk}/", hours=21)
+    assert 'value="start_review"' in hotline and 'value="request_evidence"' not in hotline
+    reviewer = make_staff(Role.DISTRICT_REVIEWER, ["220102"])
+    later = SUBMITTED + timedelta(hours=1)
+    do_review(nanguan.pk, "request_evidence", reviewer, later, "请上传采样小票照片")
+    waiting = desk(client, reviewer, f"/clearances/{nanguan.pk}/")
+    assert 'id="decide"' not in waiting and "等待申请人补充材料" in waiting
+
+
+def test_reviewers_read_the_policys_title_before_its_id(client, requests, make_staff):
+    nanguan, _ = requests
+    reviewer = make_staff(Role.DISTRICT_REVIEWER, ["220102"])
+    for page in (
+        desk(client, reviewer, "/clearances/"),
+        desk(client, reviewer, f"/clearances/{nanguan.pk}/"),
+    ):
+        policy = (
+            '<small class="muted policy-id"><span class="mono">cc-2022-0420-untested</span>'
+            " 第1版</small>"
+        )
+        assert f"{TITLE} {policy}" in page
+    queue = desk(client, reviewer, "/clearances/?policy=cc-2022-0420-untested")
+    assert f'<option value="cc-2022-0420-untested" selected>{TITLE}</option>' in queue
+    assert f"/clearances/{nanguan.pk}/" in queue
+
+
+def test_a_reason_too_long_to_keep_is_refused_and_given_back(client, requests, make_staff):
+    nanguan, _ = requests
+    why = "采样点登记表有此人," * 60
+    page = desk(
+        client,
+        make_staff(Role.DISTRICT_REVIEWER, ["220102"]),
+        f"/clearances/{nanguan.pk}/",
+        {"action": "approve", "reason": why},
+    )
+    assert "理由最多 500 字" in page and f">{why}</textarea>" in page
+    nanguan.refresh_from_db()
+    assert nanguan.status == "submitted"

@@ -235,7 +235,7 @@ def test_the_person_page_makes_the_same_number_of_queries_for_many_samplings(
     with CaptureQueriesContext(connection) as many:
         page_of(client, person)
     assert len(many) == len(one)
-    assert len(one) <= 20
+    assert len(one) <= 21  # the page's reads (open requests among them) and its audit record
 
 
 def test_the_person_page_is_for_person_readers_only(city, client, make_staff):
@@ -259,4 +259,4 @@ def test_a_corrected_sampling_is_shown_struck_through_beside_its_correction(city
     client.force_login(reviewer)
     html = page_of(client, person).content.decode()
     assert html.count('class="superseded"') == 1
-    assert "2022-04-20 08:00" in html and "2022-04-20 09:00" in html
+    assert "2022年4月20日 08:00" in html and "2022年4月20日 09:00" in html
