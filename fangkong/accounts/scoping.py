@@ -18,6 +18,8 @@ INGEST_ROLES: dict[str, frozenset[str]] = {
     "designations": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.DISTRICT_REVIEWER}),
     "samplings": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.SAMPLER}),
     "results": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.LAB}),
+    # Testing sites (采样点): loaded by those who manage them.
+    "sites": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.DISTRICT_REVIEWER}),
 }
 
 PERSON_READERS = frozenset(

@@ -25,6 +25,7 @@ from fangkong.accounts.scoping import (
 )
 from fangkong.places.models import Division, Level
 from fangkong.places.queries import CITY_CODE
+from fangkong.testing.actions import SITE_READERS
 
 # (url name, label, who sees it: a set of roles or None for everyone signed in, the views that
 # count as being in that section)
@@ -38,6 +39,19 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
         ("ingest:batches", "ingest:batch", "ingest:upload", "ingest:docs"),
     ),
     ("ingest:flags", "待核记录", FLAG_RESOLVERS, ("ingest:flags", "ingest:flag")),
+    (
+        "ingest:sites",
+        "采样点",
+        SITE_READERS,
+        (
+            "ingest:sites",
+            "ingest:site",
+            "ingest:site_new",
+            "ingest:site_edit",
+            "ingest:site_close",
+            "ingest:site_reopen",
+        ),
+    ),
     ("codes:overview", "健康码统计", CODE_STATS_READERS, ("codes:overview",)),
     (
         "policies:list",
@@ -49,6 +63,9 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
             "policies:version",
             "policies:new",
             "policies:publish",
+            "policies:help",
+            "policies:withdraw_preview",
+            "policies:withdraw",
         ),
     ),
     (

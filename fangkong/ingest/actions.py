@@ -22,11 +22,10 @@ from fangkong.ingest.models import Batch, Flag, RowError
 from fangkong.ingest.reading import RESTART, Opened, UnreadableFile, open_file, open_rows
 from fangkong.ingest.schemas import SCHEMAS, column_map
 from fangkong.ingest.validation import check_chunk
-from fangkong.testing.actions import SITE_MANAGERS
 
 REPORTED_ERRORS = 1000
 # Who may load each kind. Site lists are loaded by those who manage sites.
-UPLOADERS: dict[str, frozenset[str]] = {"sites": SITE_MANAGERS, **INGEST_ROLES}
+UPLOADERS: dict[str, frozenset[str]] = INGEST_ROLES
 
 
 @dataclass

@@ -17,6 +17,7 @@ from fangkong.accounts.views import POLICY_READERS, county_names, render_staff
 from fangkong.audit.actions import record
 from fangkong.clearances.actions import may_withdraw
 from fangkong.clearances.models import OPEN_STATUSES, Clearance
+from fangkong.codes.history import described
 from fangkong.codes.models import CodeChange, Exemption
 from fangkong.engine.evaluate import (
     Code,
@@ -214,9 +215,7 @@ def code_history(subject: Person) -> tuple[list[CodeChange], bool]:
     changes = list(
         CodeChange.objects.filter(person=subject).order_by("-at", "-id")[: MAX_CODE_CHANGES + 1]
     )
-    for change in changes:
-        change.policy_titles = [r.get("title") or r.get("policy", "") for r in change.reasons]
-    return changes[:MAX_CODE_CHANGES], len(changes) > MAX_CODE_CHANGES
+    return described(changes[:MAX_CODE_CHANGES]), len(changes) > MAX_CODE_CHANGES
 
 
 @login_required

@@ -3,8 +3,6 @@ history, antigen self-test reports, and the dev outbox (clearing a reason: resid
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
@@ -15,8 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from fangkong.clearances.models import Clearance
+from fangkong.codes.history import described, titles_of
 from fangkong.codes.models import CodeChange
-from fangkong.policies.models import PolicyVersion
 from fangkong.residents import otp
 from fangkong.residents.actions import AntigenError, do_report_antigen
 from fangkong.residents.forms import AntigenForm, CodeForm, IdNumberForm
@@ -118,7 +116,7 @@ def home(request):
 
 def _with_titles(clearances) -> list[Clearance]:
     clearances = list(clearances)
-    titles = _titles((c.policy_id, c.policy_version) for c in clearances)
+    titles = titles_of((c.policy_id, c.policy_version) for c in clearances)
     for clearance in clearances:
         clearance.policy_title = titles.get((clearance.policy_id, clearance.policy_version), "")
     return clearances
@@ -134,33 +132,15 @@ def qr(request):
 
 
 # How a publication or withdrawal names its policy version in a code change ("cc-… v2").
-_VERSION_DETAIL = re.compile(r"^(?P<policy>\S+) v(?P<version>\d+)$")
-
-
-def _titles(pairs) -> dict[tuple[str, int], str]:
-    """Titles of policy versions, in one query: residents read the title, not the id."""
-    pairs = set(pairs)
-    if not pairs:
-        return {}
-    rows = PolicyVersion.objects.filter(policy_id__in={p for p, _ in pairs}).values_list(
-        "policy_id", "version", "title"
-    )
-    return {(p, v): title for p, v, title in rows if (p, v) in pairs}
-
-
 @never_cache
 @resident_required
 def history(request):
-    changes = list(CodeChange.objects.filter(person=request.resident).order_by("-at", "-id")[:200])
-    versions = {}
+    changes = described(
+        list(CodeChange.objects.filter(person=request.resident).order_by("-at", "-id")[:200])
+    )
     for change in changes:
-        found = _VERSION_DETAIL.match(change.cause_detail)
-        versions[change.pk] = (found["policy"], int(found["version"])) if found else None
-    titles = _titles(key for key in versions.values() if key)
-    for change in changes:
-        key = versions[change.pk]
-        text = titles.get(key, "") if key else change.cause_detail
         # A title the reasons below already name is not repeated.
+        text = change.detail_title
         change.detail_text = "" if text in {r.get("title") for r in change.reasons} else text
     return render(request, "residents/history.html", {"changes": changes})
 

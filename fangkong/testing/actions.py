@@ -17,12 +17,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from fangkong.accounts.models import Role
-from fangkong.accounts.scoping import in_scope, role_of
+from fangkong.accounts.scoping import INGEST_ROLES, in_scope, role_of
 from fangkong.audit.actions import record
 from fangkong.places.models import Division, Level
 from fangkong.testing.models import SiteKind, SiteStatus, TestingSite, TestingSiteRevision
 
-SITE_MANAGERS = frozenset({Role.COMMAND_CENTRE, Role.ADMIN, Role.DISTRICT_REVIEWER})
+SITE_MANAGERS = INGEST_ROLES["sites"]
 SITE_READERS = SITE_MANAGERS | {Role.SAMPLER, Role.LAB}
 MAX_REASON = 200
 
