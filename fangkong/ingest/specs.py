@@ -273,13 +273,13 @@ SPECS: dict[str, Spec] = {
 NEW = "status IN ('new', 'correct')"
 # The people whose codes new facts may change: the incremental path re-evaluates only them.
 TOUCHED = {
-    "residents": "SELECT p.id FROM people_person p WHERE p.id_number IN "
+    "residents": "SELECT p.id FROM people_person p WHERE p.id_number IN "  # noqa: S608
     f"(SELECT id_number FROM res WHERE {NEW})",
-    "presence": f"SELECT DISTINCT person_id FROM res WHERE {NEW}",
-    "designations": f"SELECT DISTINCT person_id FROM res WHERE {NEW}",
-    "samplings": f"SELECT DISTINCT person_id FROM res WHERE {NEW}",
+    "presence": f"SELECT DISTINCT person_id FROM res WHERE {NEW}",  # noqa: S608
+    "designations": f"SELECT DISTINCT person_id FROM res WHERE {NEW}",  # noqa: S608
+    "samplings": f"SELECT DISTINCT person_id FROM res WHERE {NEW}",  # noqa: S608
     # A site's details change no one's code.
     "sites": "SELECT id FROM people_person WHERE 1 = 0",
-    "results": "SELECT DISTINCT s.person_id FROM testing_sampling s WHERE s.tube_id IN "
+    "results": "SELECT DISTINCT s.person_id FROM testing_sampling s WHERE s.tube_id IN "  # noqa: S608
     f"(SELECT tube_id FROM res WHERE {NEW})",
 }
