@@ -7,7 +7,7 @@ DEMO_RESIDENTS ?= 20000
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint test-sqlite test-postgres bench clean
+.PHONY: demo test lint test-sqlite test-postgres bench mutate clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,5 +41,12 @@ test: lint test-sqlite test-postgres
 bench: $(BIN)/.installed
 	$(BIN)/python bench/ingest.py
 
+# Mutation testing of the engine (not part of `make test`: about an hour on two cores).
+mutate: $(BIN)/.installed
+	rm -rf mutants
+	HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children $(or $(JOBS),2)
+	$(BIN)/mutmut export-cicd-stats
+	$(BIN)/python bench/mutation_score.py
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var mutants .pytest_cache .ruff_cache

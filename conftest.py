@@ -5,6 +5,12 @@ import os
 import shutil
 
 import pytest
+from hypothesis import settings
+
+# `make mutate` runs the engine's tests once per mutant: the same examples every time, so a
+# mutant's verdict does not depend on the luck of the draw.
+settings.register_profile("mutation", derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 CHROMIUM = "/usr/bin/chromium"
 
