@@ -8,8 +8,9 @@ import pytest
 from hypothesis import settings
 
 # `make mutate` runs the engine's tests once per mutant: the same examples every time, so a
-# mutant's verdict does not depend on the luck of the draw.
-settings.register_profile("mutation", derandomize=True, database=None)
+# mutant's verdict does not depend on the luck of the draw, and fewer of them (each property
+# test also has explicit examples on the boundaries).
+settings.register_profile("mutation", derandomize=True, database=None, max_examples=30)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 CHROMIUM = "/usr/bin/chromium"

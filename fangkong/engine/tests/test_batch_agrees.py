@@ -339,7 +339,12 @@ def _with_examples(test):
     return test
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Three times the profile's default: 300 examples, 90 under `make mutate` (conftest.py).
+@settings(
+    max_examples=3 * settings.default.max_examples,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @_with_examples
 @given(world())
 def test_batch_and_per_person_evaluators_agree(case):
