@@ -253,3 +253,36 @@ def test_a_phone_number_keeps_its_prefix_and_last_four(phone, masked):
 
 def test_a_policy_error_reads_as_its_problems_joined():
     assert str(PolicyError(["a: 必填", "b: 应为文本"])) == "a: 必填; b: 应为文本"
+
+
+def test_base64url_drops_only_the_padding():
+    assert tokens.b64encode(b"\x00\x00\x17") == "AAAX"
+    assert tokens.b64encode(b"\xff") == "_w"
+
+
+def test_a_token_whose_parts_are_not_json_is_malformed():
+    assert denial("YQ.YQ.YQ") == "无法识别的二维码"
+
+
+def test_only_an_ed25519_jwk_is_read():
+    for jwk in ({"kty": "EC", "crv": "Ed25519", "x": "AA"}, {"kty": "OKP", "crv": "X25519"}):
+        with pytest.raises(ValueError, match="^not an Ed25519 key$"):
+            tokens.key_from_jwk(jwk)
+
+
+def test_an_id_number_is_masked_only_from_ten_characters():
+    from fangkong.engine.id_numbers import check_digits_ok, mask
+
+    assert mask("1234567890") == "123456********7890"
+    assert mask("123456789") == "*********"
+    assert check_digits_ok(["x"]).dtype == bool
+
+
+def test_an_exit_refused_for_an_unknown_colour_says_so():
+    args = {"zone_level": "prevention", "claims": {}, "household_passes_today": 0, "now": NOW}
+    rules = ExitRules(pcr_negative_within_hours=None)
+    assert check_exit(rules, colour="blue", **args).reasons == ("健康码为未知,需为绿码",)
+
+
+def test_a_note_given_with_a_request_is_its_first_step_reason():
+    assert cl.submit("resident:1", NOW, "我已采样").steps[0].reason == "我已采样"
