@@ -32,3 +32,22 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.username} ({self.get_role_display()})"
+
+
+class Throttle(models.Model):
+    """Sign-in attempts counted for one client or one account (fangkong.accounts.throttle). In
+    the database so that every app node behind the proxy counts the same attempts."""
+
+    scope = models.CharField(max_length=24)
+    # A keyed hash of the address, ID number or user name: none of them is stored in clear.
+    key = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="throttle_scope_key")]
+        indexes = [models.Index(fields=["window_start"], name="throttle_window")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key[:8]} ×{self.count}"

@@ -1,5 +1,6 @@
 """Sending text messages. The sender is an interface (settings.SMS_SENDER names a class with
-`send(phone, text, now)`); the demo's sender logs and keeps the message in a dev outbox."""
+`send(phone, text, now)`); the demo's sender keeps the message in the dev outbox, the one place
+a code may be read outside the phone it was sent to: never in the log."""
 
 from __future__ import annotations
 
@@ -20,13 +21,13 @@ class Sender(Protocol):
 
 
 class OutboxSender:
-    """Writes the message to the server log and to the dev outbox page (/r/outbox/)."""
+    """Keeps the message for the dev outbox page (/r/outbox/); the log says only that it did."""
 
     def send(self, phone: str, text: str, now: datetime) -> None:
         from fangkong.residents.models import OutboxMessage
 
-        log.info("SMS to %s: %s", mask_phone(phone), text)
-        OutboxMessage.objects.create(phone=phone, text=text, sent_at=now)
+        message = OutboxMessage.objects.create(phone=phone, text=text, sent_at=now)
+        log.info("SMS to %s kept in the dev outbox as #%s", mask_phone(phone), message.pk)
 
 
 def sender() -> Sender:

@@ -3,6 +3,8 @@ history, antigen self-test reports, and the dev outbox (clearing a reason: resid
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
@@ -12,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from fangkong.accounts.throttle import client_address
 from fangkong.clearances.models import Clearance
 from fangkong.codes.history import described, titles_of
 from fangkong.codes.models import CodeChange
@@ -35,29 +38,40 @@ def _next_url(request) -> str:
     return target
 
 
+def _answer_no_sooner(started: float) -> None:
+    """Hold an answer that could tell a registered ID number from an unknown one (a code sent
+    or not, a code checked or not) until the same time after the request, whichever it is."""
+    floor = getattr(settings, "SIGNIN_ANSWER_SECONDS", 0.3)
+    time.sleep(max(0.0, started + floor - time.perf_counter()))
+
+
 @never_cache
 def login(request):
     """Step 1: ID number → a code to the registered phone. Step 2: the code → signed in."""
-    now = timezone.now()
+    started, now = time.perf_counter(), timezone.now()
+    client = client_address(request)
     step, message, error = "id", "", ""
     id_form, code_form = IdNumberForm(), None
     if request.method == "POST" and "code" in request.POST:
         code_form = CodeForm(request.POST)
+        refusal = ""
         if code_form.is_valid():
-            person = otp.check_code(
-                code_form.cleaned_data["id_number"], code_form.cleaned_data["code"], now
-            )
+            data = code_form.cleaned_data
+            person, refusal = otp.check_code_from(client, data["id_number"], data["code"], now)
             if person is not None:
                 sign_in(request, person)
                 return redirect(_next_url(request))
-        step, error = "code", "验证码不正确或已失效,请重新输入或重新获取"
+        step, error = "code", refusal or "验证码不正确或已失效,请重新输入或重新获取"
+        if not refusal:
+            _answer_no_sooner(started)
     elif request.method == "POST":
         id_form = IdNumberForm(request.POST)
         if id_form.is_valid():
-            sent = otp.request_code(id_form.cleaned_data["id_number"], now)
+            sent = otp.request_code(id_form.cleaned_data["id_number"], client, now)
             if sent.ok:
                 step, message = "code", sent.message
                 code_form = CodeForm(initial={"id_number": id_form.cleaned_data["id_number"]})
+                _answer_no_sooner(started)
             else:
                 error = sent.message
     return render(
