@@ -1,5 +1,6 @@
 """`fangkong audit verify [--expect-head ID:HASH] [--json]`: check the hash chain of the audit log,
-and the code changes against the seals the chain holds for them (fangkong.audit.sealing).
+and the records that decide colours against the seals the chain holds for them
+(fangkong.audit.sealing): code changes, stored codes, policy versions.
 
 An edited entry no longer hashes to its stored value; a deleted one breaks the link of the entry
 after it. Deleting the newest entries leaves a shorter chain that is still whole, so the command
@@ -16,15 +17,14 @@ import sys
 def cmd_audit(args) -> int:
     from fangkong.audit.actions import verify_chain
     from fangkong.audit.models import AuditEntry
-    from fangkong.codes.seals import verify_code_changes
 
     ok, bad_id = verify_chain()
     head = AuditEntry.objects.order_by("-id").values("id", "hash").first()
     problem = ""
-    sealed = verify_code_changes() if ok else []
+    sealed = sealed_problems() if ok else []
     if sealed:
         ok = False
-        problem = f"赋码变更记录与审计存证不符({len(sealed)} 组),首个:{sealed[0]}"
+        problem = f"受存证保护的记录与审计存证不符({len(sealed)} 处),首个:{sealed[0]}"
     elif not ok:
         entry = AuditEntry.objects.filter(pk=bad_id).first()
         problem = f"第 {bad_id} 条记录与链不符(被修改,或它之前的记录被删除)" + (
@@ -51,12 +51,22 @@ def cmd_audit(args) -> int:
             )
         )
     elif ok:
-        print(f"审计日志完整:{count:,} 条记录,哈希链无断裂,赋码变更与存证一致")
+        print(
+            f"审计日志完整:{count:,} 条记录,哈希链无断裂,赋码变更、当前健康码与政策版本均与存证一致"
+        )
         if head:
             print(f"链头 {head['id']}:{head['hash']}(请在库外留存,下次用 --expect-head 核对)")
     else:
         print(f"审计日志被篡改:{problem}", file=sys.stderr)
     return 0 if ok else 1
+
+
+def sealed_problems() -> list[str]:
+    """Every record that decides a colour, against its seal in the chain (problems, in Chinese)."""
+    from fangkong.codes.seals import verify_code_changes, verify_stored_codes
+    from fangkong.policies.seals import verify_policy_versions
+
+    return verify_code_changes() + verify_stored_codes() + verify_policy_versions()
 
 
 def add_commands(sub) -> None:

@@ -34,6 +34,7 @@ ACTION_LABELS = {
     "flag.resolve": "处理待核记录",
     "policy.publish": "发布赋码政策",
     "policy.withdraw": "撤回赋码政策",
+    "policy.seal": "政策版本存证(补记)",
     "code.change": "健康码变更(封存)",
     "key.rotate": "轮换签名密钥",
     "key.revoke": "吊销签名密钥",

@@ -60,3 +60,25 @@ def sealed_groups(changes) -> dict[str, list[int]]:
 
 def group_key(at: datetime, cause: str, detail: str) -> str:
     return f"{at.astimezone(UTC).isoformat(timespec='microseconds')}|{cause}|{detail}"
+
+
+# -- single records ----------------------------------------------------------------------------
+#
+# A record that changes a colour or a decision and is written one at a time (a policy version, an
+# exemption) is sealed on its own: the audit entry of the action that wrote it carries the
+# digest of the row as written ("seal"), and the check recomputes it from the table.
+
+
+def _canonical(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    raise TypeError(f"cannot seal {type(value).__name__}")
+
+
+def row_seal(*values) -> str:
+    """SHA-256 (hex) of the values as canonical JSON: dict keys sorted, times in UTC to the
+    microsecond, so the same row read back from either database seals the same."""
+    text = json.dumps(
+        list(values), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_canonical
+    )
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,13 +1,17 @@
 """Code changes checked against the seals their writes left in the audit chain
-(fangkong.audit.sealing explains the seal)."""
+(fangkong.audit.sealing explains the seal), and stored codes against the last change of each
+person."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+
+from django.db.models import OuterRef, Subquery
 
 from fangkong.audit.models import AuditEntry
 from fangkong.audit.sealing import ACTION, MODULUS, group_key, sealed_groups
-from fangkong.codes.models import CodeChange
+from fangkong.codes.models import CodeChange, PersonCode
 
 
 def verify_code_changes() -> list[str]:
@@ -30,3 +34,45 @@ def verify_code_changes() -> list[str]:
                 + ("(条数相同,内容被修改)" if want[0] == have[0] else "")
             )
     return problems
+
+
+def verify_stored_codes() -> list[str]:
+    """Each stored code against the last sealed change of that person: the code a checkpoint and
+    the resident see must be the one its last recorded change wrote. A code edited, inserted or
+    deleted in SQL without a change disagrees with it."""
+    latest = CodeChange.objects.filter(person=OuterRef("person")).order_by("-at", "-id")
+    rows = PersonCode.objects.annotate(
+        last_colour=Subquery(latest.values("new_colour")[:1]),
+        last_county=Subquery(latest.values("county_code")[:1]),
+        last_reasons=Subquery(latest.values("reasons")[:1]),
+    ).values_list(
+        "person_id",
+        "colour",
+        "county_code",
+        "reasons",
+        "last_colour",
+        "last_county",
+        "last_reasons",
+    )
+    problems = []
+    for person, colour, county, reasons, last_colour, last_county, last_reasons in rows.iterator(
+        chunk_size=5000
+    ):
+        if last_colour is None:
+            problems.append(f"居民 #{person} 的健康码没有任何变更记录(可能由数据库直接写入)")
+        elif (colour, county, _json(reasons)) != (last_colour, last_county, _json(last_reasons)):
+            problems.append(f"居民 #{person} 的健康码与其最后一次变更记录不符(被直接修改)")
+    missing = (
+        CodeChange.objects.exclude(person__in=PersonCode.objects.values("person"))
+        .values_list("person_id", flat=True)
+        .distinct()
+        .order_by("person_id")
+    )
+    problems += [f"居民 #{p} 有健康码变更记录,但当前健康码已被删除" for p in missing]
+    return problems
+
+
+def _json(value):
+    """Reasons as stored: a list (jsonb, or Django's decoding) or, from a subquery on SQLite,
+    its JSON text."""
+    return json.loads(value) if isinstance(value, str) else value

@@ -25,6 +25,7 @@ from fangkong.engine.policies import COLOURS, Policy, PolicyError, parse_policy
 from fangkong.places.models import Division
 from fangkong.policies.models import PolicyVersion
 from fangkong.policies.queries import forget, published_policies
+from fangkong.policies.seals import version_seal
 from fangkong.policies.source import read_source
 
 PUBLISHERS = frozenset({Role.COMMAND_CENTRE, Role.ADMIN})
@@ -160,6 +161,7 @@ def do_publish(text: str, *, user, now: datetime) -> tuple[PolicyVersion, Outcom
                 "colour": policy.colour,
                 "continues_from": policy.continues_from,
                 "changed": outcome.changed,
+                "seal": version_seal(version),
             },
         )
     return version, outcome
@@ -207,6 +209,11 @@ def do_withdraw(
             "policy.withdraw",
             "policy",
             f"{policy_id}@{version.version}",
-            {"title": latest.title, "withdrawn_version": latest.version, "reason": reason},
+            {
+                "title": latest.title,
+                "withdrawn_version": latest.version,
+                "reason": reason,
+                "seal": version_seal(version),
+            },
         )
     return version, outcome

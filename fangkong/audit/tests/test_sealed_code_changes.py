@@ -88,6 +88,7 @@ def test_changes_written_before_sealing_are_sealed_by_the_migration(city, capsys
 
     from django.apps import apps
 
+    from fangkong.codes.models import PersonCode
     from fangkong.people.models import Person
 
     backfill = importlib.import_module("fangkong.audit.migrations.0002_seal_existing_code_changes")
@@ -100,6 +101,14 @@ def test_changes_written_before_sealing_are_sealed_by_the_migration(city, capsys
         reasons=[{"policy": "p", "since": AT.isoformat()}],
         cause="publish",
         county_code=person.county_code,
+    )
+    # The stored code that change wrote: an older database holds both.
+    PersonCode.objects.create(
+        person=person,
+        colour="yellow",
+        county_code=person.county_code,
+        reasons=[{"policy": "p", "since": AT.isoformat()}],
+        evaluated_at=AT,
     )
     assert "存证 0 条,现有 1 条" in audit_verify(capsys)[1]["problem"]
     backfill.seal_existing(apps, None)
