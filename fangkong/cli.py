@@ -1,7 +1,7 @@
 """`fangkong` command line: ingest files, build the demo city, serve it; preview and publish
 policies; recompute, explain and count health codes.
 
-fangkong ingest KIND FILE [--json]   (KIND: a kind of fangkong.ingest.schemas)
+fangkong ingest KIND FILE [--json] [--show-pii]   (KIND: a kind of fangkong.ingest.schemas)
 fangkong demo [--residents N] [--serve]
 fangkong policy preview|publish FILE [--at T] [--json]
 fangkong policy withdraw ID --reason R [--at T] [--json]
@@ -62,6 +62,17 @@ class Progress:
             print(file=sys.stderr)
 
 
+def _shown_error(error: dict, show_pii: bool) -> dict:
+    """A rejected row as printed: its ID number or phone number masked unless asked for, since
+    terminals, logs and CI output keep what they are shown."""
+    from fangkong.engine.id_numbers import mask, mask_phone
+
+    masks = {"id_number": mask, "phone": mask_phone}
+    if show_pii or error["field"] not in masks or not error["value"]:
+        return error
+    return {**error, "value": masks[error["field"]](error["value"])}
+
+
 def cmd_ingest(args) -> int:
     from fangkong.ingest.actions import do_ingest
 
@@ -80,8 +91,10 @@ def cmd_ingest(args) -> int:
     )
     progress.close()
     seconds = time.monotonic() - started
+    errors = [_shown_error(e, args.show_pii) for e in report.errors]
     if args.json:
-        print(json.dumps({**report.to_dict(), "seconds": round(seconds, 3)}, ensure_ascii=False))
+        summary = {**report.to_dict(), "errors": errors, "seconds": round(seconds, 3)}
+        print(json.dumps(summary, ensure_ascii=False))
     else:
         print(
             f"批次 #{report.batch_id} {args.kind}: 共{report.rows}行,新增{report.inserted},"
@@ -90,7 +103,7 @@ def cmd_ingest(args) -> int:
         )
         if report.ignored_columns:
             print("已忽略的列:" + "、".join(report.ignored_columns))
-    for error in report.errors[: args.show_errors]:
+    for error in errors[: args.show_errors]:
         print(
             f"第{error['row']}行 {error['field']}: {error['reason']}(值:{error['value']})",
             file=sys.stderr,
@@ -492,6 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("--strict", action="store_true", help="有被拒绝的行时以非零退出")
     ingest.add_argument("--show-errors", type=int, default=50, help="在stderr列出前N条错误")
+    ingest.add_argument(
+        "--show-pii", action="store_true", help="错误中显示完整的身份证号和手机号(默认打码)"
+    )
     ingest.set_defaults(func=cmd_ingest)
     demo = sub.add_parser("demo", help="生成合成的长春市演示数据")
     demo.add_argument("--residents", type=int, default=20_000)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -48,12 +49,13 @@ from fangkong.codes.queries import explain
 from fangkong.engine import clearances as machine
 from fangkong.engine.id_numbers import check_id_number, normalise_id_number
 from fangkong.engine.policies import Policy
-from fangkong.ingest.reading import RESTART, UnreadableFile, open_file
+from fangkong.ingest.reading import CONTROL, RESTART, UnreadableFile, open_file
 from fangkong.people.models import Person
 from fangkong.policies.queries import published_policies
 from fangkong.testing.models import LabResult, Outcome, Sampling, TestingSite, Tube
 
 LOCAL = ZoneInfo("Asia/Shanghai")
+_CONTROL = re.compile(CONTROL)
 # Each row is evaluated (explain(), about 20 ms on PostgreSQL) before the transaction that opens
 # the requests, so 1000 rows is about 20 s of checking. Bigger employers split their list.
 MAX_ROWS = 1000
@@ -157,12 +159,15 @@ def _listed(chunk, columns: dict[str, int]) -> list[Listed]:
     values = {name: chunk.column(index).to_pylist() for name, index in columns.items()}
     rows = []
     for i, number in enumerate(chunk.column(chunk.num_columns - 1).to_pylist()):
-        if number < 0:  # the line reader's mark of a row with the wrong number of fields
+        if number < 0:  # the reader could not take this row apart (reason in the first column)
             rows.append(Listed(-number, problem=chunk.column(0)[i].as_py()))
             continue
         typed = {name: (v[i] or "").strip() for name, v in values.items()}
+        garbled = [COLUMNS[name][0] for name, v in typed.items() if _CONTROL.search(v)]
+        if garbled:  # a NUL cannot even be stored; none of these is a real name or number
+            rows.append(Listed(number, problem=f"“{garbled[0]}”含有控制字符(如NUL、换行)或乱码"))
         # A blank line, or a row of empty cells as spreadsheets save them, is nobody: not a row.
-        if any(typed.values()):
+        elif any(typed.values()):
             rows.append(Listed(number, **typed))
     return rows
 

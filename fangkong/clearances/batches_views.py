@@ -34,10 +34,11 @@ from fangkong.clearances.batches import (
     do_submit_batch,
     visible_batches,
 )
-from fangkong.clearances.evidence import ACCEPTED_TEXT, EvidenceError
+from fangkong.clearances.evidence import ACCEPTED_TEXT, EvidenceError, request_bytes
 from fangkong.clearances.models import OPEN_STATUSES
 from fangkong.engine import clearances as machine
 from fangkong.engine.id_numbers import mask, mask_name
+from fangkong.ingest.limits import body_limit
 
 BATCH_READERS = DECIDERS | {Role.EMPLOYER}
 # Headers only: an example row would be uploaded with the list sooner or later.
@@ -83,6 +84,8 @@ def batch_list(request):
     )
 
 
+# The list and one supporting document.
+@body_limit(lambda: MAX_BYTES + request_bytes(files=1))
 @login_required
 def batch_new(request):
     require_role(request.user, {Role.EMPLOYER})

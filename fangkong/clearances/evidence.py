@@ -15,6 +15,7 @@ from django.http import FileResponse
 
 from fangkong.accounts.scoping import districts_of, role_of
 from fangkong.clearances.models import Clearance, EmployerBatch, Evidence
+from fangkong.ingest.limits import FORM_OVERHEAD
 
 # (magic bytes at offset 0, content type, extension); WebP is checked apart (RIFF....WEBP).
 SIGNATURES = (
@@ -23,6 +24,13 @@ SIGNATURES = (
     (b"%PDF-", "application/pdf", "pdf"),
 )
 ACCEPTED_TEXT = "JPG、PNG、WebP 图片或 PDF"
+
+
+def request_bytes(files: int | None = None) -> int:
+    """The most a request carrying `files` evidence files (by default as many as one request
+    may carry) can need: larger bodies are refused unread (fangkong.ingest.limits)."""
+    count = settings.EVIDENCE_FILES_PER_REQUEST if files is None else files
+    return count * settings.EVIDENCE_MAX_BYTES + FORM_OVERHEAD
 
 
 class EvidenceError(ValueError):

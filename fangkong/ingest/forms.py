@@ -3,8 +3,9 @@
 from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+
+from fangkong.ingest.limits import ingest_file_bytes
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 ENCODINGS = {
@@ -37,7 +38,7 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if Path(upload.name).suffix.lower() not in ALLOWED_SUFFIXES:
             raise forms.ValidationError("只接受 .csv 或 .xlsx 文件")
-        limit = settings.FANGKONG_MAX_UPLOAD_BYTES
+        limit = ingest_file_bytes()
         if upload.size > limit:
             raise forms.ValidationError(f"文件超过{filesizeformat(limit)},请拆分后上传")
         if upload.size == 0:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fangkong.ingest.errors import UnreadableFile
+
 
 @dataclass(frozen=True)
 class Column:
@@ -132,7 +134,8 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
 
 def column_map(kind: str, header: list[str]) -> tuple[dict[str, str], list[str], list[str]]:
     """Match a file's header to the schema: (file column -> schema name, missing required
-    columns, ignored file columns). Names match case- and space-insensitively, or by alias."""
+    columns, ignored file columns). Names match case- and space-insensitively, or by alias;
+    UnreadableFile when two name the same field."""
     wanted: dict[str, str] = {}
     for column in SCHEMAS[kind]:
         for spelling in (column.name, *column.aliases):
@@ -141,9 +144,13 @@ def column_map(kind: str, header: list[str]) -> tuple[dict[str, str], list[str],
     ignored: list[str] = []
     for name in header:
         target = wanted.get(name.strip().lower())
-        if target and target not in mapping.values():
-            mapping[name] = target
-        else:
+        if target is None:
             ignored.append(name)
+            continue
+        twin = next((source for source, t in mapping.items() if t == target), None)
+        if twin is not None:
+            # Two columns for one field: which one holds the truth is not ours to guess.
+            raise UnreadableFile(f"列“{twin}”和“{name}”都是{target}列,请只保留一列")
+        mapping[name] = target
     missing = [c.name for c in SCHEMAS[kind] if c.required and c.name not in mapping.values()]
     return mapping, missing, ignored

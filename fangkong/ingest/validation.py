@@ -11,12 +11,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fangkong.engine.id_numbers import beijing_date, check_id_numbers
-from fangkong.ingest.reading import ROW
+from fangkong.ingest.reading import CONTROL, ROW
 from fangkong.ingest.schemas import SCHEMAS, Column
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 _ISO = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
-_WITH_ZONE = _ISO + r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
+# Offsets that exist: whole hours, or :30 and :45 (India, Nepal, Chatham), within ±14:00.
+_OFFSET = r"(Z|z|[+-](0\d|1[0-3])(:?(00|30|45))?|[+-]14(:?00)?)"
+_WITH_ZONE = _ISO + _OFFSET + "$"
+_ANY_OFFSET = _ISO + r"[+-]\d{2}(:?\d{2})?$"
 _NAIVE = _ISO + "$"
 _PHONE = r"^(1\d{10}|0\d{2,3}-?\d{7,8})$"
 EARLIEST = datetime(2019, 12, 1).astimezone()
@@ -43,7 +46,8 @@ class _Errors:
         if not mask.any():
             return
         index = np.flatnonzero(mask)
-        picked = values.take(pa.array(index))
+        # Shown and stored as found, but a NUL cannot be stored (PostgreSQL) or shown.
+        picked = pc.replace_substring_regex(values.take(pa.array(index)), CONTROL, "\ufffd")
         reasons = (
             pa.array([reason] * len(index), pa.string())
             if isinstance(reason, str)
@@ -93,6 +97,8 @@ def check_chunk(
             values = pa.array([""] * len(rows), pa.string())
         else:
             values = pc.utf8_trim_whitespace(chunk[source].combine_chunks())
+            control = _mask(pc.match_substring_regex(values, CONTROL))
+            errors.add(control, column.name, values, "含有控制字符(如NUL、换行)或乱码“\ufffd”")
         empty = _mask(pc.equal(pc.utf8_length(values), 0))
         if column.default:
             values = pc.if_else(pa.array(empty), column.default, values)
@@ -153,6 +159,12 @@ def _timestamp(column: Column, values, empty, errors, *, now, assume_offset, **_
             pa.array(naive), pc.binary_join_element_wise(values, assume_offset, ""), values
         )
     zoned = _mask(pc.match_substring_regex(values, _WITH_ZONE))
+    errors.add(
+        _mask(pc.match_substring_regex(values, _ANY_OFFSET)) & ~zoned,
+        column.name,
+        values,
+        "UTC偏移无效:应为±HH:MM,分钟为00、30或45,且不超过±14:00(北京时间为+08:00)",
+    )
     errors.add(
         naive & ~zoned,
         column.name,

@@ -33,6 +33,7 @@ from fangkong.engine.id_numbers import mask
 from fangkong.ingest.actions import UPLOADERS, do_ingest
 from fangkong.ingest.flags import do_resolve_flag
 from fangkong.ingest.forms import ResolveFlagForm, UploadForm
+from fangkong.ingest.limits import FORM_OVERHEAD, body_limit, ingest_file_bytes
 from fangkong.ingest.models import Batch, Flag, Kind, RowError
 from fangkong.ingest.schemas import SCHEMAS, Column
 from fangkong.people.models import DesignationKind, Person
@@ -105,23 +106,26 @@ def columns_doc(request):
 # -- upload ---------------------------------------------------------------------------------
 
 
+@body_limit(lambda: ingest_file_bytes() + FORM_OVERHEAD)
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request, kind: str):
     if kind not in SCHEMAS:
         raise Http404("unknown kind")
     require_role(request.user, UPLOADERS[kind])
+    failed = None
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             report = _ingest_upload(request, kind, form)
-            if report.ignored_columns:
-                messages.warning(request, "已忽略的列:" + "、".join(report.ignored_columns))
-            if report.failure:
-                messages.error(request, f"文件未能导入:{report.failure}")
-            else:
+            if not report.failure:
+                if report.ignored_columns:
+                    messages.warning(request, "已忽略的列:" + "、".join(report.ignored_columns))
                 messages.success(request, f"已处理{report.rows}行。")
-            return redirect("ingest:batch", pk=report.batch_id)
+                return redirect("ingest:batch", pk=report.batch_id)
+            # Nothing was loaded: the form again, with the reason, to send a corrected file.
+            form.add_error(None, f"文件未能导入:{report.failure}")
+            failed = report.batch_id
     else:
         form = UploadForm()
     return render_staff(
@@ -132,7 +136,10 @@ def upload(request, kind: str):
             "kind": kind,
             "kind_label": Kind(kind).label,
             "columns": describe_columns(kind),
+            "failed_batch": failed,
+            "max_bytes": ingest_file_bytes(),
         },
+        status=422 if failed else 200,
     )
 
 

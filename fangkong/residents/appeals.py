@@ -15,15 +15,17 @@ from django.views.decorators.http import require_POST
 
 from fangkong.audit.actions import record
 from fangkong.clearances.actions import ClearanceError, _audit_actor, do_appeal, do_appellant_step
-from fangkong.clearances.evidence import resident_may_read
+from fangkong.clearances.evidence import request_bytes, resident_may_read
 from fangkong.clearances.evidence import response as evidence_response
 from fangkong.clearances.models import OPEN_STATUSES, Channel, Clearance, Evidence
 from fangkong.engine import clearances as machine
+from fangkong.ingest.limits import body_limit
 from fangkong.policies.queries import published_policies
 from fangkong.residents.page import code_page
 from fangkong.residents.session import resident_required
 
 
+@body_limit(request_bytes)
 @never_cache
 @resident_required
 def clearing(request, policy_id: str):
@@ -78,6 +80,7 @@ def clearing(request, policy_id: str):
     )
 
 
+@body_limit(request_bytes)
 @require_POST
 @resident_required
 def appeal_step(request, policy_id: str, pk: int):

@@ -167,9 +167,12 @@ def test_other_files_are_refused_before_anything_is_loaded(client, lab):
 def test_a_file_without_the_required_columns_shows_why_it_failed(tubes, client, lab):
     client.force_login(lab)
     response = upload(client, "results", csv_file(["tube,lab", "T-1,吉林金域"]))
-    html = client.get(response["Location"]).content.decode()
+    assert response.status_code == 422
+    html = response.content.decode()
     assert "缺少必需的列" in html and "result" in html
     assert web_batch().failure
+    batch_page = client.get(reverse("ingest:batch", args=[web_batch().pk])).content.decode()
+    assert "缺少必需的列" in batch_page
 
 
 def test_the_errors_download_as_csv_that_excel_reads_as_utf8(city, client, make_staff):
