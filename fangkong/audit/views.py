@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import AUDIT_READERS, require_role
@@ -115,6 +116,7 @@ def log(request):
         **{name: filters.get(name, "") for name in (*TEXT_FILTERS, "start", "end")},
         "filter_errors": [e for errors in form.errors.values() for e in errors],
         "extra_query": query,
+        "export_filters": list(filters.items()),
         "actions": [(value, action_label(value)) for value in sorted(known)],
         "verification": _verification() if request.GET.get("verify") else None,
     }
@@ -236,13 +238,16 @@ def _jsonl_lines(rows):
 
 
 @login_required
+@require_POST
 def export(request):
     """The log, or the part the filters select, oldest first, streamed as CSV or JSON Lines.
     The export is itself audited: who, which filters, and the last entry it could include (so
-    the file can be matched to its record; entries written meanwhile are left out)."""
+    the file can be matched to its record; entries written meanwhile are left out). A form
+    posted with its CSRF token: a link on another site cannot make an auditor's browser export
+    (and have it recorded in their name)."""
     require_role(request.user, AUDIT_READERS)
-    form = LogFilterForm(request.GET)
-    fmt = request.GET.get("format", "csv")
+    form = LogFilterForm(request.POST)
+    fmt = request.POST.get("format", "csv")
     if fmt not in EXPORT_FORMATS:
         return HttpResponseBadRequest("format 只能是 csv 或 jsonl".encode())
     if not form.is_valid():

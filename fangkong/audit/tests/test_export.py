@@ -8,6 +8,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from fangkong.audit.actions import record
@@ -56,7 +57,7 @@ def entries(make_staff):
 
 
 def download(client, **params):
-    response = client.get(URL, params)
+    response = client.post(URL, params)
     assert response.status_code == 200
     assert response.streaming
     return b"".join(response.streaming_content), response
@@ -169,9 +170,9 @@ def test_filters_narrow_the_export_like_the_log_page(client, auditor, entries):
 
 def test_a_bad_filter_or_format_is_refused_and_not_recorded(client, auditor, entries):
     client.force_login(auditor)
-    assert client.get(URL, {"start": "24/04/2022"}).status_code == 400
-    assert client.get(URL, {"start": "2022-04-26", "end": "2022-04-24"}).status_code == 400
-    assert client.get(URL, {"format": "xlsx"}).status_code == 400
+    assert client.post(URL, {"start": "24/04/2022"}).status_code == 400
+    assert client.post(URL, {"start": "2022-04-26", "end": "2022-04-24"}).status_code == 400
+    assert client.post(URL, {"format": "xlsx"}).status_code == 400
     assert not AuditEntry.objects.filter(action="audit.export").exists()
 
 
@@ -187,14 +188,19 @@ def test_csv_cells_that_excel_would_run_as_formulas_are_defused(client, auditor,
     assert line["actor_name"] == "=HYPERLINK" and recomputed(line) == entry.hash
 
 
-def test_the_log_page_links_to_the_export_with_its_filters(client, auditor, entries):
+def test_the_log_page_exports_with_its_filters(client, auditor, entries):
     client.force_login(auditor)
     html = client.get(
         reverse("audit:log"), {"prefix": "clearance.", "start": "2022-04-25"}
     ).content.decode()
     assert reverse("audit:export") == URL
-    assert f"{URL}?prefix=clearance.&amp;start=2022-04-25&amp;format=csv" in html
-    assert f"{URL}?prefix=clearance.&amp;start=2022-04-25&amp;format=jsonl" in html
+    form = html.split(f'<form method="post" class="inline" action="{URL}">', 1)[1]
+    form = form.split("</form>", 1)[0]
+    assert 'name="csrfmiddlewaretoken"' in form
+    assert '<input type="hidden" name="prefix" value="clearance.">' in form
+    assert '<input type="hidden" name="start" value="2022-04-25">' in form
+    assert 'name="format" value="csv">导出 CSV(Excel)' in form
+    assert 'name="format" value="jsonl">导出 JSON Lines' in form
     # The page itself is narrowed the same way.
     assert "clearance:3" in html and "clearance:4" in html and "person:7" not in html
 
@@ -208,8 +214,8 @@ def test_the_log_page_says_when_a_date_is_not_understood(client, auditor, entrie
 @pytest.mark.parametrize("role", ["district_reviewer", "hotline", "command_centre", "employer"])
 def test_only_auditors_and_admins_export(client, make_staff, role):
     client.force_login(make_staff(role, ["220102"]))
-    assert client.get(URL).status_code == 403
-    assert client.get(URL, {"format": "jsonl"}).status_code == 403
+    assert client.post(URL).status_code == 403
+    assert client.post(URL, {"format": "jsonl"}).status_code == 403
     assert not AuditEntry.objects.filter(action="audit.export").exists()
 
 
@@ -220,5 +226,20 @@ def test_an_admin_exports(client, make_staff):
 
 
 def test_signing_in_is_required(client):
-    response = client.get(URL)
+    response = client.post(URL)
     assert response.status_code == 302 and "/accounts/login" in response["Location"]
+
+
+def test_a_link_cannot_export_in_an_auditor_s_name(auditor, entries):
+    """A GET (a link or an image on another site) and a POST without the page's CSRF token
+    export nothing and record nothing."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(auditor)
+    assert client.get(URL, {"format": "csv"}).status_code == 405
+    assert client.post(URL, {"format": "csv"}).status_code == 403
+    assert not AuditEntry.objects.filter(action="audit.export").exists()
+    client.get(reverse("audit:log"))
+    token = client.cookies["csrftoken"].value
+    response = client.post(URL, {"format": "csv", "csrfmiddlewaretoken": token})
+    assert response.status_code == 200
+    assert AuditEntry.objects.filter(action="audit.export").count() == 1
