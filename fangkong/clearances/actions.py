@@ -234,6 +234,10 @@ def _check_files(files) -> None:
 
 
 def _within_rate(person: Person, now: datetime) -> None:
+    """Refuse past settings.APPEALS_PER_DAY appeals and resubmissions in 24 hours. Call inside
+    the transaction that adds one: it holds the person's row until that commits, so two posts
+    at once are counted one after the other (no key lock: facts naming them may still land)."""
+    Person.objects.select_for_update(no_key=True).filter(pk=person.pk).first()
     since = now - timedelta(days=1)
     recent = sum(
         1
@@ -257,8 +261,8 @@ def do_appeal(person: Person, policy_id: str, description: str, files, now: date
     if not files:
         raise ClearanceError("请上传至少一份证明材料(采样凭证截图、单位证明等)")
     _check_files(files)
-    _within_rate(person, now)
     with transaction.atomic():
+        _within_rate(person, now)
         clearance = do_submit(person, policy_id, Channel.APPEAL, now, description=description)
         for upload in files:
             store(upload, now, clearance=clearance)
@@ -290,9 +294,10 @@ def do_appellant_step(
         if not files and not note.strip():
             raise ClearanceError("请补充说明或上传材料后再提交")
         _check_files(files)
-        _within_rate(person, now)
     with transaction.atomic():
         clearance = _own_appeal(clearance_id, person)
+        if action == machine.RESUBMIT:
+            _within_rate(person, now)
         _take(clearance, action, _actor(None, person), "applicant", now, note)
         clearance.save()
         for upload in files:
