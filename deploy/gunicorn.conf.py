@@ -4,7 +4,8 @@
 
 Behind a reverse proxy that terminates TLS and serves /static/ (or let WhiteNoise serve it after
 `collectstatic`). Settings come from the environment (FANGKONG_*: DATABASE_URL, SECRET_KEY or
-SECRET_KEY_FILE, ALLOWED_HOSTS, SECURE_COOKIES=1 behind TLS; DEBUG stays off).
+SECRET_KEY_FILE, ALLOWED_HOSTS, SECURE_COOKIES=1 behind TLS for the HTTPS redirect, HSTS and
+secure cookies (README, "Running in production"); DEBUG stays off).
 
 Every setting below can be changed without editing this file: FANGKONG_BIND, FANGKONG_WORKERS,
 FANGKONG_THREADS and FANGKONG_WORKER_CLASS here, or gunicorn's own command-line flags, which win

@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -44,7 +46,8 @@ APPEALS_PER_DAY = int(os.environ.get("FANGKONG_APPEALS_PER_DAY", "3"))
 ANTIGEN_REPORTS_PER_DAY = int(os.environ.get("FANGKONG_ANTIGEN_REPORTS_PER_DAY", "3"))
 SMS_SENDER = os.environ.get("FANGKONG_SMS_SENDER", "fangkong.residents.sms.OutboxSender")
 DEV_OUTBOX = env_bool("FANGKONG_DEV_OUTBOX", DEBUG)
-SECRET_KEY = env_secret("FANGKONG_SECRET_KEY", "insecure-local-development-key-change-me")
+DEVELOPMENT_SECRET_KEY = "insecure-local-development-key-change-me"  # noqa: S105 (public)
+SECRET_KEY = env_secret("FANGKONG_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = os.environ.get("FANGKONG_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("FANGKONG_CSRF_TRUSTED_ORIGINS", "").split(",") if o
@@ -58,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "fangkong.accounts",
     "fangkong.audit",
     "fangkong.places",
@@ -77,6 +81,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "fangkong.base.http.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -143,9 +149,49 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
-SESSION_COOKIE_SECURE = env_bool("FANGKONG_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+
+# Served over HTTPS (production): FANGKONG_SECURE_COOKIES=1 turns on all of the below; `make demo`
+# over plain HTTP leaves it off. README "Running in production" explains each one.
+HTTPS = env_bool("FANGKONG_SECURE_COOKIES", False)
+if HTTPS and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "FANGKONG_SECRET_KEY (or FANGKONG_SECRET_KEY_FILE) must be set when serving over HTTPS"
+    )
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("FANGKONG_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("FANGKONG_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("FANGKONG_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("FANGKONG_HSTS_PRELOAD", HTTPS)
+# The TLS-terminating proxy says the request came over HTTPS; it must set (not pass on) this
+# header, or a client could claim HTTPS itself. Off with FANGKONG_PROXY_SSL_HEADER=0.
+if env_bool("FANGKONG_PROXY_SSL_HEADER", HTTPS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts, styles, images and connections from this site
+# only; an inline <script> or <style> runs only with the page's nonce (nonce="{{
+# request.csp_nonce }}"), and no style="" attribute or onclick="" in the markup does. data:
+# images are the icons inside vendored CSS (Swagger UI).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "media-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 # A refused form is explained in Chinese, in the site's own page (Django's default is English).
 CSRF_FAILURE_VIEW = "fangkong.views.csrf_failure"
 

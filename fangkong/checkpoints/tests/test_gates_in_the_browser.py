@@ -87,7 +87,7 @@ def verify(page, token, direction=None):
     page.fill("#token-input", token)
     page.evaluate("document.getElementById('result').dataset.outcome = ''")
     page.click("#verify-button")
-    page.wait_for_function("document.getElementById('result').dataset.outcome !== ''")
+    page.wait_for_function("() => document.getElementById('result').dataset.outcome !== ''")
     result = page.locator("#result")
     return {
         "outcome": result.get_attribute("data-outcome"),
@@ -119,7 +119,9 @@ def open_verifier(context, live_server, checkpoint):
     page = staff_page(context, live_server, "gate-keeper")
     page.goto(f"{live_server.url}/checkpoints/{checkpoint.pk}/verify/")
     page.wait_for_selector("#verifier[data-ready=true]", state="attached")
-    page.wait_for_function("!document.getElementById('bundle-age').textContent.includes('正在')")
+    page.wait_for_function(
+        "() => !document.getElementById('bundle-age').textContent.includes('正在')"
+    )
     return page
 
 
@@ -169,7 +171,7 @@ def test_a_resident_shows_their_code_and_a_checkpoint_verifies_it_online_and_off
         "Object.entries(localStorage).find(([k]) => k.startsWith('fk.verifier.queue'))"
     )
     staff.set_offline(False)
-    verifier.wait_for_function("document.getElementById('queue-count').dataset.count === '0'")
+    verifier.wait_for_function("() => document.getElementById('queue-count').dataset.count === '0'")
     scans = GateScan.objects.filter(checkpoint=checkpoint)
     assert scans.filter(mode="offline").count() == 1
     assert scans.count() == 3  # online pass, tampered deny, offline pass
@@ -180,7 +182,7 @@ def test_a_resident_shows_their_code_and_a_checkpoint_verifies_it_online_and_off
     verifier.evaluate("([k, v]) => localStorage.setItem(k, v)", queue)
     verifier.reload()  # the page uploads its queue when it opens online
     verifier.wait_for_selector("#verifier[data-ready=true]", state="attached")
-    verifier.wait_for_function("document.getElementById('queue-count').dataset.count === '0'")
+    verifier.wait_for_function("() => document.getElementById('queue-count').dataset.count === '0'")
     assert uploads and json.loads(uploads[0].response().body())["duplicates"] == 1
     assert GateScan.objects.filter(checkpoint=checkpoint).count() == 3
 
@@ -285,7 +287,7 @@ def test_the_verifier_page_opens_again_with_no_network_and_still_verifies(
     verifier = open_verifier(context, live_server, checkpoint)
     verifier.evaluate("navigator.serviceWorker.ready.then(() => true)")
     verifier.reload()  # now under the service worker's control, which keeps the page
-    verifier.wait_for_function("navigator.serviceWorker.controller !== null")
+    verifier.wait_for_function("() => navigator.serviceWorker.controller !== null")
     context.set_offline(True)
     verifier.reload()
     verifier.wait_for_selector("#verifier[data-ready=true]", state="attached")
@@ -300,7 +302,7 @@ def test_the_qr_renews_itself_before_it_expires(phone, live_server, settings):
     page.wait_for_selector("#qr svg")
     first = page.get_attribute("#qr", "data-token")
     page.wait_for_function(
-        f"document.getElementById('qr').dataset.token !== {json.dumps(first)}", timeout=25_000
+        f"() => document.getElementById('qr').dataset.token !== {json.dumps(first)}", timeout=25_000
     )
     page.wait_for_selector("#qr svg")
     renewed = page.get_attribute("#qr", "data-token")
