@@ -555,6 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
     signing_cli.add_commands(sub)
     audit_cli.add_commands(sub)
     checkpoints_cli.add_commands(sub)
+    __import__("fangkong.clearances.cli", fromlist=["add_commands"]).add_commands(sub)
     return parser
 
 
