@@ -44,8 +44,15 @@ class Oversize:
 Cell = str | Oversize
 
 
-def _local(name: str) -> str:
-    return name.rsplit(":", 1)[-1]
+class _LocalNames(dict):
+    """x:c -> c: parts may prefix their element names; looked up once per distinct name."""
+
+    def __missing__(self, name: str) -> str:
+        self[name] = local = name.rsplit(":", 1)[-1]
+        return local
+
+
+LOCAL = _LocalNames()
 
 
 def _refuse_dtd(*_):
@@ -53,14 +60,15 @@ def _refuse_dtd(*_):
 
 
 def _parse(book: zipfile.ZipFile, part: str, limit: int, start, end=None, text=None):
-    """Feed one part of the zip to expat in pieces, calling the handlers (local names)."""
+    """Feed one part of the zip to expat in pieces, calling the handlers."""
     parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.buffer_size = READ
     parser.StartDoctypeDeclHandler = _refuse_dtd
-    parser.StartElementHandler = lambda name, attrs: start(_local(name), attrs)
+    # The handlers take element names as they come and look them up in LOCAL themselves.
+    parser.StartElementHandler = start
     if end is not None:
-        parser.EndElementHandler = lambda name: end(_local(name))
+        parser.EndElementHandler = end
     if text is not None:
         parser.CharacterDataHandler = text
     fed = 0
@@ -96,7 +104,7 @@ def _relationships(book: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str
         return found
 
     def start(tag, attrs):
-        if tag == "Relationship" and attrs.get("TargetMode") != "External":
+        if LOCAL[tag] == "Relationship" and attrs.get("TargetMode") != "External":
             target = attrs.get("Target", "")
             path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
             kind = attrs.get("Type", "").rsplit("/", 1)[-1]
@@ -116,8 +124,9 @@ def _workbook(book: zipfile.ZipFile) -> tuple[str, dict[str, str], bool]:
     date1904 = [False]
 
     def start(tag, attrs):
+        tag = LOCAL[tag]
         if tag == "sheet":
-            sheets.extend(v for k, v in attrs.items() if _local(k) == "id")
+            sheets.extend(v for k, v in attrs.items() if LOCAL[k] == "id")
         elif tag == "workbookPr":
             date1904[0] = attrs.get("date1904", "").lower() in ("1", "true")
 
@@ -152,6 +161,7 @@ def _shared_strings(book: zipfile.ZipFile, part: str | None) -> list[Cell]:
     state = {"text": None, "depth_rph": 0, "in_t": False}
 
     def start(tag, attrs):
+        tag = LOCAL[tag]
         if tag == "si":
             if len(strings) >= MAX_SHARED_STRINGS:
                 raise XlsxError(f"Excel文件的共享字符串超过{MAX_SHARED_STRINGS}个,不予读取")
@@ -162,6 +172,7 @@ def _shared_strings(book: zipfile.ZipFile, part: str | None) -> list[Cell]:
             state["in_t"] = state["text"] is not None and not state["depth_rph"]
 
     def end(tag):
+        tag = LOCAL[tag]
         if tag == "si" and state["text"] is not None:
             strings.append(state["text"].value())
             state["text"] = None
@@ -187,6 +198,7 @@ def _date_styles(book: zipfile.ZipFile, part: str | None) -> list[str]:
     in_cell_xfs = [False]
 
     def start(tag, attrs):
+        tag = LOCAL[tag]
         if tag == "numFmt":
             formats[int(attrs.get("numFmtId", "0") or 0)] = attrs.get("formatCode", "")
         elif tag == "cellXfs":
@@ -199,7 +211,7 @@ def _date_styles(book: zipfile.ZipFile, part: str | None) -> list[str]:
             styles.append(kind)
 
     def end(tag):
-        if tag == "cellXfs":
+        if LOCAL[tag] == "cellXfs":
             in_cell_xfs[0] = False
 
     try:
@@ -209,18 +221,26 @@ def _date_styles(book: zipfile.ZipFile, part: str | None) -> list[str]:
     return styles
 
 
-_REFERENCE = re.compile(r"([A-Z]{1,3})(\d*)$")
+_LETTERS = re.compile(r"[A-Z]{1,3}$")
+_COLUMNS: dict[str, int | None] = {}
 
 
 def column_index(reference: str) -> int | None:
     """0 for A1, 26 for AA7; None for no reference."""
-    match = _REFERENCE.match(reference.upper())
-    if not match:
-        return None
-    index = 0
-    for letter in match.group(1):
-        index = index * 26 + ord(letter) - 64
-    return index - 1
+    letters = reference.rstrip("0123456789").upper()
+    index = _COLUMNS.get(letters, -1)
+    if index != -1:
+        return index
+    if _LETTERS.match(letters):
+        index = 0
+        for letter in letters:
+            index = index * 26 + ord(letter) - 64
+        index -= 1
+    else:
+        index = None
+    if len(_COLUMNS) < 20_000:
+        _COLUMNS[letters] = index
+    return index
 
 
 def column_letters(index: int) -> str:
@@ -290,6 +310,7 @@ class Sheet:
         at = _Cursor()
 
         def start(tag, attrs):
+            tag = LOCAL[tag]
             if tag == "row":
                 number = attrs.get("r", "")
                 at.row = int(number) if number.isdigit() else at.row + 1
@@ -317,6 +338,7 @@ class Sheet:
                 at.phonetic += 1
 
         def end(tag):
+            tag = LOCAL[tag]
             if tag in ("v", "t"):
                 at.receiving = False
             elif tag == "c":
