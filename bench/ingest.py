@@ -1,12 +1,15 @@
 """Ingestion benchmark on the synthetic demo city.
 
     .venv/bin/python bench/ingest.py [--residents 1000000] [--db sqlite|postgres|both]
+                                     [--at-once N]
 
 1. A child process generates the city (fangkong.demo.city) and writes its CSV files.
 2. For each database, a fresh child process loads them through `do_ingest`, kind by kind, into
    a fresh database (SQLite: a file in a temporary FANGKONG_DATA_DIR; PostgreSQL: a database
    created for the run and dropped after it), and reports rows/s, where the time went and its
-   peak memory (ru_maxrss).
+   peak memory (ru_maxrss). With `--at-once N`, the samplings and the results are each split
+   into N files that N processes load at the same moment (uploads from several sites and labs
+   at once): their merges take turns (fangkong.codes.locks), the rest runs side by side.
 3. As a reference only, DuckDB and Polars parse the same samplings CSV (parse, no checks, no
    database) and the ratios to our full ingestion are printed.
 
@@ -136,12 +139,18 @@ def child_load(args) -> dict:
     timers.wrap(merge.Merger, "_prepass", "merge: in-file repeats (Arrow)")
     timers.wrap(merge.Merger, "_load", "merge: stage rows (COPY / executemany)")
     timers.wrap(merge.Merger, "merge_chunk", "merge: total")
+    timers.wrap(merge.Merger, "_mark_pending", "merge: mark people pending")
     timers.wrap(actions, "_store_flags", "store flags")
+    timers.wrap(actions, "_count_chunk", "batch counts + audit entry, per chunk")
+    timers.wrap(actions, "_recode", "re-evaluate pending people")
     timers.wrap(connection, "commit", "commit")
     files = json.loads(Path(args.manifest).read_text())["files"]
     results = {}
     for kind in KINDS:
         paths = [p for k, p in files if k == kind]
+        if args.at_once > 1 and kind in TARGETED:
+            results[kind] = _load_at_once(args, kind, paths)
+            continue
         rows = inserted = rejected = 0
         tick = time.perf_counter()
         with connection.execute_wrapper(timers.statement):
@@ -161,6 +170,63 @@ def child_load(args) -> dict:
             **timers.take(),
         }
     return {"vendor": connection.vendor, "kinds": results, "peak_mb": peak_mb()}
+
+
+def _load_at_once(args, kind: str, paths: list[str]) -> dict:
+    """Split the files of `kind` into `--at-once` parts and load them in as many processes
+    released together; the wall time is from their release to the last one's end."""
+    import subprocess
+
+    header, lines = None, []
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            header = fh.readline()
+            lines += fh.readlines()
+    folder = Path(tempfile.mkdtemp(prefix=f"at-once-{kind}-"))
+    go = folder / "go"
+    size = -(-len(lines) // args.at_once)
+    children = []
+    for part in range(args.at_once):
+        path = folder / f"{kind}-{part}.csv"
+        path.write_text(header + "".join(lines[part * size : (part + 1) * size]), encoding="utf-8")
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    str(args.script),
+                    *args.argv,
+                    "--child",
+                    "load-part",
+                    "--part",
+                    f"{kind}:{path}:{go}",
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=Path(args.script).parent.parent,
+            )  # fmt: skip
+        )
+    del lines
+    time.sleep(5)  # every child has set Django up and waits for `go`
+    tick = time.perf_counter()
+    go.write_text("go")
+    reports = [json.loads(c.communicate()[0].strip().splitlines()[-1]) for c in children]
+    seconds = time.perf_counter() - tick
+    shutil.rmtree(folder, ignore_errors=True)
+    if any(c.returncode for c in children) or any(r["failure"] for r in reports):
+        raise SystemExit(f"{kind}: a part failed: {reports}")
+    total = {k: sum(r[k] for r in reports) for k in ("rows", "inserted", "rejected")}
+    return {**total, "seconds": seconds, "processes": args.at_once, "phases": {}, "sql": {}}
+
+
+def child_load_part(args) -> dict:
+    """One of the processes of `_load_at_once`: wait for the go-ahead, load one part."""
+    setup_django()
+    from fangkong.ingest.actions import do_ingest
+
+    kind, path, go = args.part.split(":")
+    while not Path(go).exists():
+        time.sleep(0.01)
+    return do_ingest(kind, path=path, source="bench").to_dict()
 
 
 def child_reference(args) -> dict:
@@ -209,6 +275,12 @@ def _report_load(name: str, load: dict) -> list[str]:
             lines.append(f"|   ⚠ rejected rows | {k['rejected']:,} | | | |")
     for kind in ("residents", "samplings", "results"):
         k = load["kinds"][kind]
+        if k.get("processes"):
+            lines += [
+                "",
+                f"**{kind}**: {k['processes']} processes at once, each a part of the rows.",
+            ]
+            continue
         lines += ["", f"Where the time of **{kind}** went ({k['seconds']:.2f} s):", ""]
         phases = dict(k["phases"])
         merge_total = phases.pop("merge: total", 0.0)
@@ -229,7 +301,12 @@ def _report_load(name: str, load: dict) -> list[str]:
     return lines
 
 
-CHILDREN = {"generate": child_generate, "load": child_load, "reference": child_reference}
+CHILDREN = {
+    "generate": child_generate,
+    "load": child_load,
+    "load-part": child_load_part,
+    "reference": child_reference,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,10 +316,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     add_pg_url(parser)
     parser.add_argument("--no-reference", action="store_true", help="skip DuckDB/Polars")
+    parser.add_argument(
+        "--at-once", type=int, default=1, help="load samplings and results in N processes at once"
+    )
     parser.add_argument("--json", help="also write all figures to this JSON file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--files", help=argparse.SUPPRESS)
     parser.add_argument("--manifest", help=argparse.SUPPRESS)
+    parser.add_argument("--part", help=argparse.SUPPRESS)
     args = parse(parser, __file__, argv)
     if args.child:
         child_main(CHILDREN, args)

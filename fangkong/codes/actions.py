@@ -14,9 +14,11 @@ from django.db import connection, transaction
 from fangkong.audit.actions import record
 from fangkong.audit.sealing import ACTION, seal
 from fangkong.codes.loading import Population, as_datetime, fetch_ints, load_population
-from fangkong.codes.models import CodeChange
+from fangkong.codes.locks import CODES, hold
+from fangkong.codes.models import CodeChange, EvaluationClock
 from fangkong.engine.batch import BatchResult, evaluate_batch
 from fangkong.engine.policies import COLOURS, SEVERITY, Policy
+from fangkong.policies.models import PolicyVersion
 from fangkong.policies.queries import published_policies
 
 COLOUR_SQL = "CASE colour WHEN 'green' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END"
@@ -39,8 +41,10 @@ def do_recompute(
     detail: str = "",
     policies: list[Policy] | None = None,
 ) -> Outcome:
-    """Evaluate everyone as of `now` with the published policies; write back changed codes."""
-    return _evaluate_and_write(None, now, cause, detail, policies)
+    """Evaluate everyone as of `now` with the published policies; write back changed codes.
+    Exactly as of `now`, even before a later evaluation (`codes recompute --as-of`); everything
+    pending up to `now` is done with it."""
+    return _evaluate_and_write(None, now, cause, detail, policies, as_of=True)
 
 
 def do_reevaluate(
@@ -50,25 +54,76 @@ def do_reevaluate(
     ids = np.unique(np.asarray(list(person_ids), dtype=np.int64))
     if not len(ids):
         return Outcome(0, 0)
-    if len(ids) > SUBSET_LIMIT:
-        return do_recompute(now, cause=cause, detail=detail)
     return _evaluate_and_write(ids, now, cause, detail, None)
 
 
-def _evaluate_and_write(ids, now, cause, detail, policies) -> Outcome:
+def do_evaluate_pending(now: datetime, *, detail: str = "") -> Outcome:
+    """Re-evaluate everyone whose facts changed since their code was written: the people every
+    load marks in the transaction of its facts (PendingEvaluation), including those of a load
+    that died before re-evaluating them. Every load calls it once its facts are in;
+    `codes recompute` does it too, and a clock may call it at any time."""
+    return _evaluate_and_write(PENDING, now, CodeChange.Cause.FACTS, detail, None)
+
+
+PENDING = object()  # `ids` of _evaluate_and_write: whoever is pending
+
+
+def _evaluate_and_write(ids, now, cause, detail, policies, *, as_of=False) -> Outcome:
+    """Load, evaluate and write as one unit: the codes lock is taken before the facts are read
+    and held until the codes are written, so no writer can slip a newer code in between and
+    see it overwritten by an older picture (fangkong.codes.locks)."""
     timings = {}
-    started = time.perf_counter()
-    policies = published_policies(now) if policies is None else policies
-    population = load_population(ids)
-    timings["load"] = time.perf_counter() - started
-    started = time.perf_counter()
-    result = evaluate_batch(policies, population.columns, now)
-    timings["evaluate"] = time.perf_counter() - started
-    started = time.perf_counter()
-    outcome = _write_changes(population, result, policies, now, cause, detail)
-    timings["write"] = time.perf_counter() - started
+    with transaction.atomic():
+        started = time.perf_counter()
+        hold(CODES)
+        if not as_of:
+            now = max(now, _clock())
+        if ids is PENDING:
+            # Without any policy yet everyone is green: nothing to evaluate, only to clear.
+            published = PolicyVersion.objects.filter(published_at__lte=now).exists()
+            ids = _claim_pending(now, returning=published)
+            if not len(ids):
+                return Outcome(0, 0)
+        if ids is not None and len(ids) > SUBSET_LIMIT:
+            ids = None  # re-evaluating everyone in bulk is cheaper
+        if ids is None:
+            _claim_pending(now, returning=False)
+        policies = published_policies(now) if policies is None else policies
+        population = load_population(ids)
+        timings["load"] = time.perf_counter() - started
+        started = time.perf_counter()
+        result = evaluate_batch(policies, population.columns, now)
+        timings["evaluate"] = time.perf_counter() - started
+        started = time.perf_counter()
+        _advance_clock(now)
+        outcome = _write_changes(population, result, policies, now, cause, detail)
+        timings["write"] = time.perf_counter() - started
     outcome.seconds = timings
     return outcome
+
+
+def _clock() -> datetime:
+    at = EvaluationClock.objects.filter(pk=1).values_list("at", flat=True).first()
+    return at or datetime.min.replace(tzinfo=UTC)
+
+
+def _advance_clock(now: datetime) -> None:
+    if not EvaluationClock.objects.filter(pk=1, at__lt=now).update(at=now):
+        EvaluationClock.objects.get_or_create(pk=1, defaults={"at": now})
+
+
+def _claim_pending(now: datetime, *, returning: bool = True) -> np.ndarray:
+    """Delete the marks of facts known by `now` and return their people. Claimed before the
+    facts are read, in the same transaction: facts committed after the claim are read too (at
+    worst evaluated twice), and a mark made after it stays for the next evaluation."""
+    sql = "DELETE FROM codes_pendingevaluation WHERE since <= %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql + (" RETURNING person_id" if returning else ""),
+            [connection.ops.adapt_datetimefield_value(now)],
+        )
+        people = [row[0] for row in cursor.fetchall()] if returning else []
+    return np.unique(np.asarray(people, dtype=np.int64))
 
 
 def signature_of(policy: Policy) -> int:
@@ -150,11 +205,10 @@ def _write_changes(
                 county_code=county,
             )
         )
-    with transaction.atomic():
-        _upsert_codes(code_rows, now)
-        _insert_changes(change_rows)
-        if change_rows:
-            _seal(change_rows, now, cause, detail[:200], transitions)
+    _upsert_codes(code_rows, now)
+    _insert_changes(change_rows)
+    if change_rows:  # last: the audit chain's lock is held until commit
+        _seal(change_rows, now, cause, detail[:200], transitions)
     return Outcome(evaluated=len(new), changed=len(changed), by_transition=transitions)
 
 

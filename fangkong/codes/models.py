@@ -101,3 +101,46 @@ class Exemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.policy_id}"
+
+
+class PendingEvaluation(models.Model):
+    """A person whose facts changed and whose code has not been re-evaluated since. Written in
+    the transaction that adds the facts, deleted in the one that writes the code: a load killed
+    between the two leaves its people here, and the next evaluation of pending people
+    (`codes.actions.do_evaluate_pending`: every load, `codes recompute`, a clock) finishes it.
+    A person may be marked by several batches; one evaluation clears them all."""
+
+    person = models.ForeignKey(
+        "people.Person",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,  # marked in plain SQL by the merge, which resolved the person
+    )
+    batch_id = models.BigIntegerField("导入批次", null=True)
+    # When the facts became known (their `recorded_at`): an evaluation as of an earlier time
+    # cannot see them, so it leaves the mark for a later one.
+    since = models.DateTimeField("待重新判定自")
+
+    class Meta:
+        verbose_name = "待重新判定"
+        verbose_name_plural = "待重新判定"
+
+    def __str__(self) -> str:
+        return f"{self.person_id} @ {self.since:%Y-%m-%d %H:%M}"
+
+
+class EvaluationClock(models.Model):
+    """One row: the time as of which codes were last evaluated and written. An evaluation of
+    some people (after a load, a clearance, a zone change) is made as of its own time or this
+    one, whichever is later, so a stored code never goes back to an older picture of the facts
+    (a load that started earlier and finished later would otherwise write what it knew then)."""
+
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "赋码时钟"
+        verbose_name_plural = "赋码时钟"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S}"

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from fangkong.accounts.scoping import FLAG_RESOLVERS, in_scope, require_role
 from fangkong.audit.actions import record
+from fangkong.codes.actions import do_evaluate_pending
 from fangkong.ingest.actions import do_ingest
 from fangkong.ingest.models import Flag
 
@@ -37,6 +38,7 @@ def do_resolve_flag(flag: Flag, user, *, accept: bool, note: str):
                 source="flag",
                 filename=f"flag-{flag.pk}",
                 enforce_role=False,
+                nested=True,  # codes are evaluated after this transaction commits
             )
             if report.rejected or report.failure:
                 reason = report.failure or "; ".join(e["reason"] for e in report.errors)
@@ -59,4 +61,6 @@ def do_resolve_flag(flag: Flag, user, *, accept: bool, note: str):
                 "batch": report.batch_id if report else None,
             },
         )
+    if report is not None:
+        report.codes_changed = do_evaluate_pending(timezone.now()).changed
     return report

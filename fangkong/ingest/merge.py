@@ -6,6 +6,12 @@ the fact currently standing for each row's identity, so every row ends in exactl
 new, correction, duplicate, flagged for a person, or rejected with a reason. Facts are never
 updated in place; a resident's record and a testing site are (reference data, not facts), and
 their old values are kept as a revision. What each kind is: fangkong.ingest.specs.
+
+Concurrent loads: a merge decides on what is committed (a tube's members, a tube's standing
+result, the fact a row repeats), so merges of kinds that share such rules take turns
+(specs.LOCK_GROUPS; fangkong.codes.locks). The database backs the rules a constraint can say
+(one sampling per person and tube, one standing result per tube: fangkong.testing.models).
+Each chunk also marks the people it touched as pending re-evaluation (codes.PendingEvaluation).
 """
 
 from __future__ import annotations
@@ -13,17 +19,18 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from django.db import connection
+from django.db import IntegrityError, connection
 
+from fangkong.codes.locks import INGEST, hold
 from fangkong.ingest.reading import ROW
-from fangkong.ingest.specs import CORRECTABLE, SPECS, TOUCHED
+from fangkong.ingest.specs import CORRECTABLE, LOCK_GROUPS, SPECS, TOUCHED
 from fangkong.ingest.validation import ERROR_SCHEMA
 
 
@@ -39,18 +46,17 @@ class Counts:
     duplicates: int = 0
     flagged: int = 0
     rejected: int = 0
-    touched: set[int] = field(default_factory=set)  # people whose facts changed
+    touched: int = 0  # people marked for re-evaluation (a person may count in several chunks)
 
     def add(self, other: Counts) -> None:
-        self.inserted += other.inserted
-        self.duplicates += other.duplicates
-        self.flagged += other.flagged
-        self.rejected += other.rejected
-        self.touched |= other.touched
+        for name in ("inserted", "duplicates", "flagged", "rejected", "touched"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 class Merger:
-    """Merges the chunks of one batch. Call `merge_chunk` inside a transaction."""
+    """Merges the chunks of one batch. Call `merge_chunk` inside a transaction: it takes the
+    lock of its kind's group before it reads what is committed, so concurrent loads merge one
+    after the other (SQLite: its write lock, taken at BEGIN)."""
 
     def __init__(
         self,
@@ -126,6 +132,8 @@ class Merger:
             analyse = self.pg and good.num_rows > 10_000
             if analyse:
                 cur.execute("ANALYZE stg")
+            # Staging is private; from here on the merge reads committed facts and writes.
+            hold(INGEST, LOCK_GROUPS[spec.kind])
             cur.execute(f"CREATE TEMP TABLE res AS {self._resolve_sql()}")
             if analyse:
                 cur.execute("ANALYZE res")
@@ -148,10 +156,19 @@ class Merger:
             inserted, duplicates, flagged = cur.fetchone()
             cur.execute("SELECT COUNT(*) FROM stg_err")
             rejected = cur.fetchone()[0]
-            cur.execute(TOUCHED[spec.kind])
-            touched = {row[0] for row in cur.fetchall()}
+            touched = self._mark_pending(cur)
             self._reset(cur)
         return Counts(inserted, duplicates, flagged, rejected, touched), flags
+
+    def _mark_pending(self, cur) -> int:
+        """The people these facts touch await re-evaluation, in the facts' own transaction:
+        a crash after the commit cannot leave their codes stale for good."""
+        cur.execute(
+            "INSERT INTO codes_pendingevaluation (person_id, batch_id, since) "  # noqa: S608
+            f"SELECT person_id, %s, %s FROM ({TOUCHED[self.spec.kind]}) touched",
+            [self.batch_id, self._db_time(self.now)],
+        )
+        return cur.rowcount
 
     def _reset(self, cur) -> None:
         for name in ("stg", "stg_err", "stg_scope", "res"):
@@ -316,6 +333,12 @@ class Merger:
             f"ON CONFLICT DO NOTHING",
             [self.batch_id, recorded_at, self.user_id],
         )
+        written = cur.rowcount
+        cur.execute("SELECT COUNT(*) FROM res WHERE status IN ('new', 'correct')")
+        if written != cur.fetchone()[0]:
+            # A row the merge counted as new collided with a fact it did not see: some writer
+            # bypassed the lock. Roll the chunk back rather than report what is not stored.
+            raise IntegrityError(f"{spec.table}: 合并期间有其他写入,本块已回滚,请重新导入")
 
     def _correct_residents(self, cur, recorded_at) -> None:
         """A correction of a resident keeps the old values as a revision, then updates."""

@@ -32,6 +32,18 @@ class Batch(models.Model):
     flagged = models.PositiveIntegerField("待核", default=0)
     failure = models.TextField("失败原因", blank=True)
     ignored_columns = models.JSONField("已忽略的列", default=list, blank=True)
+    # The process loading it ("host:pid"), for telling a batch still being loaded from one
+    # whose process died (fangkong.ingest.actions.do_close_abandoned).
+    worker = models.CharField("导入进程", max_length=80, blank=True)
+    # An upload of the same file after this one's process died: it completes it.
+    retry_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="retries",
+        verbose_name="重试的批次",
+    )
 
     class Meta:
         ordering = ["-started_at"]

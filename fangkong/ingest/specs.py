@@ -271,15 +271,30 @@ SPECS: dict[str, Spec] = {
 
 
 NEW = "status IN ('new', 'correct')"
-# The people whose codes new facts may change: the incremental path re-evaluates only them.
+# The people whose codes new facts may change (one `person_id` column): the merge marks them
+# pending in the transaction of the facts, and only they are re-evaluated.
 TOUCHED = {
-    "residents": "SELECT p.id FROM people_person p WHERE p.id_number IN "  # noqa: S608
+    "residents": "SELECT p.id AS person_id FROM people_person p WHERE p.id_number IN "  # noqa: S608
     f"(SELECT id_number FROM res WHERE {NEW})",
     "presence": f"SELECT DISTINCT person_id FROM res WHERE {NEW}",  # noqa: S608
     "designations": f"SELECT DISTINCT person_id FROM res WHERE {NEW}",  # noqa: S608
     "samplings": f"SELECT DISTINCT person_id FROM res WHERE {NEW}",  # noqa: S608
     # A site's details change no one's code.
-    "sites": "SELECT id FROM people_person WHERE 1 = 0",
+    "sites": "SELECT id AS person_id FROM people_person WHERE 1 = 0",
     "results": "SELECT DISTINCT s.person_id FROM testing_sampling s WHERE s.tube_id IN "  # noqa: S608
     f"(SELECT tube_id FROM res WHERE {NEW})",
+}
+
+# Merges that could decide on each other's facts take turns (fangkong.codes.locks.INGEST): the
+# rules a merge checks against committed facts (a tube's pool size, one sampling per person and
+# tube, one standing result per tube, the people a result reaches, a site closed before a
+# sampling) span samplings, results and sites; residents, presence and designations each only
+# against their own kind.
+LOCK_GROUPS = {
+    "samplings": 1,
+    "results": 1,
+    "sites": 1,
+    "residents": 2,
+    "presence": 3,
+    "designations": 4,
 }

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from fangkong.base.facts import Fact, superseding_once
 
@@ -123,9 +124,13 @@ class Sampling(Fact):
     class Meta:
         verbose_name = "采样记录"
         verbose_name_plural = "采样记录"
+        # One sampling of a person per tube: a second one (another time or site) is a
+        # correction, which names the sampling it replaces. Enforced here, not only by the
+        # merge, so that no two writers can ever both add one. Lookups by person and tube use
+        # this index too.
         constraints = [
             models.UniqueConstraint(
-                fields=["person", "tube", "site", "sampled_at"], name="sampling_natural_key"
+                "person", "tube", Coalesce("supersedes", 0), name="sampling_once_per_tube"
             ),
             superseding_once("sampling_corrected_once"),
         ]
@@ -148,10 +153,10 @@ class LabResult(Fact):
     class Meta:
         verbose_name = "检测结果"
         verbose_name_plural = "检测结果"
+        # One result per tube: another one is a correction naming the result it replaces, so
+        # at most one stands (and lookups by tube use this index).
         constraints = [
-            models.UniqueConstraint(
-                fields=["tube", "result", "lab", "reported_at"], name="result_natural_key"
-            ),
+            models.UniqueConstraint("tube", Coalesce("supersedes", 0), name="result_once_per_tube"),
             superseding_once("result_corrected_once"),
         ]
 
