@@ -381,8 +381,10 @@ def _clear(data, index: int, problems: _Problems, strict: bool) -> Clear:
         problems.append(f'{where}.after: 应为时间或 "trigger"')
     days = 1
     if kind == "negatives_on_distinct_days":
-        days = problems.typed(f"{where}.days", data.get("days", 1), int) or 1
-        if not 1 <= days <= MAX_DAYS:
+        days = problems.typed(f"{where}.days", data.get("days", 1), int)
+        if days is None:
+            days = 1
+        elif not 1 <= days <= MAX_DAYS:
             problems.append(f"{where}.days: 应为1–{MAX_DAYS}的整数")
     return Clear(type=kind, after=after, after_trigger=after_trigger, days=days)
 
