@@ -309,3 +309,38 @@ def test_a_refused_bulk_decision_comes_back_as_the_reviewer_left_it(batch, clien
     assert f'value="{first.pk}" aria-label="选择第2行" checked' in page
     assert '<option value="reject" selected>' in page
     assert set(batch.clearances.values_list("status", flat=True)) == {"submitted"}
+
+
+def test_a_nul_in_a_list_rejects_that_row_and_the_others_go_to_review(works):
+    city, liaison = works
+    first, second, third = good_rows(city)
+    second[1] = "居民\x002"
+    batch = do_submit_batch(csv_file([first, second, third]), pdf(), POLICY, liaison, UPLOADED)
+    assert (batch.rows_total, batch.rows_accepted, batch.rows_rejected) == (3, 2, 1)
+    refused = batch.rows.get(row_number=3)
+    assert "“姓名”含有控制字符" in " ".join(refused.errors)
+    assert all("\x00" not in row.name for row in batch.rows.all())
+
+
+def test_birth_dates_in_2030_or_1850_are_refused_in_a_list(works):
+    from datetime import date
+
+    from fangkong.engine.id_numbers import make_id_number
+
+    city, liaison = works
+    rows = [
+        [make_id_number("220102", date(year, 1, 1), 1), "某人", "S-NG-1", "2022-04-21 09:30", ""]
+        for year in (2030, 1850)
+    ]
+    batch = do_submit_batch(csv_file(rows), pdf(), POLICY, liaison, UPLOADED)
+    reasons = [" ".join(row.errors) for row in batch.rows.order_by("row_number")]
+    assert "出生日期晚于今天" in reasons[0] and "出生日期早于1880年" in reasons[1]
+
+
+def test_a_list_naming_a_column_twice_is_refused(works):
+    city, liaison = works
+    text = ",".join([*HEADER, "姓名"]) + "\n" + ",".join([*good_rows(city)[0], "某人"]) + "\n"
+    upload = SimpleUploadedFile("名单.csv", text.encode(), content_type="text/csv")
+    with pytest.raises(BatchError, match="列名“姓名”出现了两次"):
+        do_submit_batch(upload, pdf(), POLICY, liaison, UPLOADED)
+    assert not EmployerBatch.objects.exists()
