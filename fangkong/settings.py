@@ -207,10 +207,15 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 WHITENOISE_USE_FINDERS = True
 
-# Uploads stream to disk above this size instead of memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
-FANGKONG_MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024
+# Uploads stream to disk above this size instead of memory (Django's default, 2.5 MB).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The largest body read into memory: the ingest API's JSON rows (32 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 32 * 1024 * 1024
+# Files uploaded on the ingest page (refused unread above this; fangkong/ingest/limits.py has
+# the other routes' limits, docs/ingest.md the proxy's).
+FANGKONG_INGEST_MAX_UPLOAD_BYTES = int(
+    os.environ.get("FANGKONG_INGEST_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024))
+)
 
 LOGGING = {
     "version": 1,
