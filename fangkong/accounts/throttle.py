@@ -94,7 +94,9 @@ def _count(rule: Rule, value: str, now: datetime, label: str, lock_from: int) ->
             row = Throttle.objects.select_for_update().get(scope=rule.scope, key=key)
         if row.locked_until and row.locked_until > now:
             return Refusal(rule, row.locked_until)
-        if row.window_start + rule.window <= now or row.window_start > now:
+        # Only a window that has ended starts a new one: a request that began a moment before
+        # the one that opened this window (another node, a slower thread) counts in it.
+        if row.window_start + rule.window <= now:
             row.window_start, row.count, row.locked_until = now, 0, None
         row.count += 1
         if row.count < lock_from:

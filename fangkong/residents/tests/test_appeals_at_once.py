@@ -7,14 +7,9 @@ Both posts are made to wait at the same point: PostgreSQL — the test holds the
 test holds the database's write lock (the old count ran before its transaction began). The
 test lets go once both are waiting."""
 
-import json
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -24,6 +19,7 @@ from fangkong.ingest.tests.support import BJ, build_city, policy_source
 from fangkong.people.models import Person
 from fangkong.places.loading import load_divisions
 from fangkong.policies.actions import do_publish
+from fangkong.residents.tests.processes import Processes, until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 POLICY = "cc-2022-0420-untested"
@@ -42,80 +38,9 @@ def resident(transactional_db):
     return Person.objects.get(id_number=city.nanguan[0])
 
 
-class Children:
-    """Processes of our own on the test's database (PostgreSQL: the test database itself;
-    SQLite: a file copy of the in-memory one, copied back when they are done)."""
-
-    def __init__(self, folder: Path):
-        self.folder, self.file = folder, folder / "fangkong.sqlite3"
-        self.env = {
-            **os.environ,
-            "FANGKONG_DATA_DIR": str(folder),
-            "FANGKONG_EVIDENCE_DIR": str(folder / "evidence"),
-            "FANGKONG_APPEALS_PER_DAY": "1",
-        }
-        self.pg = connection.vendor == "postgresql"
-        if self.pg:
-            base = os.environ["FANGKONG_DATABASE_URL"].rsplit("/", 1)[0]
-            self.env["FANGKONG_DATABASE_URL"] = f"{base}/{connection.settings_dict['NAME']}"
-        else:
-            self.env.pop("FANGKONG_DATABASE_URL", None)
-            connection.ensure_connection()
-            target = sqlite3.connect(self.file)
-            connection.connection.backup(target)
-            target.execute("PRAGMA journal_mode=WAL")  # as the app runs it: readers never wait
-            target.close()
-        self.started, self.ready = [], []
-
-    def post_appeal(self, person: Person, policy_id: str) -> None:
-        """Start a process that signs in as `person`, then posts when `go` is called."""
-        ready = self.folder / f"ready-{len(self.started)}"
-        self.started.append(
-            subprocess.Popen(  # noqa: S603 — our own interpreter and module
-                [sys.executable, "-m", "fangkong.residents.tests.appeal_process"]
-                + [str(person.pk), policy_id, str(ready), str(self.folder / "go")],
-                env=self.env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
-        self.ready.append(ready)
-
-    def signed_in(self) -> None:
-        until(lambda: all(path.exists() for path in self.ready) or self.failed())
-
-    def go(self) -> None:
-        (self.folder / "go").touch()
-
-    def failed(self) -> bool:
-        for process in self.started:
-            if process.poll() not in (None, 0):
-                raise AssertionError(process.stderr.read()[-4000:])
-        return False
-
-    def answers(self) -> list[dict]:
-        answers = []
-        for process in self.started:
-            out, err = process.communicate(timeout=120)
-            assert process.returncode == 0, err[-4000:]
-            answers.append(json.loads(out.strip().splitlines()[-1]))
-        if not self.pg:
-            source = sqlite3.connect(self.file)
-            source.backup(connection.connection)
-            source.close()
-        return answers
-
-    def stop(self) -> None:
-        for process in self.started:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-
-
 @pytest.fixture
 def children(tmp_path):
-    started = Children(tmp_path)
+    started = Processes(tmp_path, FANGKONG_APPEALS_PER_DAY="1")
     yield started
     started.stop()
 
@@ -129,22 +54,19 @@ def waiting_on_locks() -> int:
         return cursor.fetchone()[0]
 
 
-def until(condition, limit: float = 60.0) -> None:
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, "the two posts never got to wait"
-        time.sleep(0.02)
+def post_appeal(children, person, policy_id) -> None:
+    children.start("fangkong.residents.tests.appeal_process", person.pk, policy_id)
 
 
 def test_two_appeals_posted_at_once_do_not_pass_the_daily_limit(resident, children):
     for policy_id in (POLICY, ANOTHER):
-        children.post_appeal(resident, policy_id)
-    children.signed_in()
+        post_appeal(children, resident, policy_id)
+    children.ready()
     if children.pg:
         with transaction.atomic():
             Person.objects.select_for_update().get(pk=resident.pk)
             children.go()
-            until(lambda: waiting_on_locks() >= 2)
+            until(lambda: waiting_on_locks() >= 2, what="the two posts never got to wait")
     else:
         holder = sqlite3.connect(children.file, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
@@ -162,8 +84,8 @@ def test_two_appeals_posted_at_once_do_not_pass_the_daily_limit(resident, childr
 def test_the_appeals_of_different_residents_do_not_wait_for_each_other(resident, children):
     other = Person.objects.exclude(pk=resident.pk).first()
     for person in (resident, other):
-        children.post_appeal(person, POLICY)
-    children.signed_in()
+        post_appeal(children, person, POLICY)
+    children.ready()
     children.go()
     answers = children.answers()
     assert [a["status"] for a in answers] == [302, 302]

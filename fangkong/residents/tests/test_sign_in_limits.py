@@ -60,14 +60,18 @@ def test_asking_again_too_soon_is_refused_in_the_same_words_for_either(city):
 
 
 def test_an_unknown_id_number_is_answered_no_sooner_than_a_registered_one(city, settings):
-    settings.SIGNIN_ANSWER_SECONDS = 0.25
-    took = {}
-    for id_number in (city.nanguan[0], STRANGER):
-        started = time.perf_counter()
-        ask(Client(), id_number)
-        took[id_number] = time.perf_counter() - started
-    assert took[STRANGER] >= 0.25 and took[city.nanguan[0]] >= 0.25
-    assert abs(took[STRANGER] - took[city.nanguan[0]]) < 0.1
+    settings.SIGNIN_ANSWER_SECONDS = 0.4
+    took = {city.nanguan[0]: [], STRANGER: []}
+    ask(Client(), city.nanguan[1])  # the first request of a process loads what it needs
+    for minute in range(3):
+        with time_machine.travel(MORNING + timedelta(minutes=2 * minute), tick=False):
+            for id_number, times in took.items():
+                started = time.perf_counter()
+                ask(Client(), id_number)
+                times.append(time.perf_counter() - started)
+    registered, unknown = (sorted(times)[1] for times in took.values())
+    assert min(took[STRANGER]) >= 0.4 and min(took[city.nanguan[0]]) >= 0.4
+    assert abs(unknown - registered) < 0.1, took
 
 
 def test_one_client_asking_for_many_id_numbers_is_refused_past_ten(city):
