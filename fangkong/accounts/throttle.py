@@ -26,6 +26,14 @@ from django.utils import timezone
 from fangkong.accounts.models import Throttle
 from fangkong.audit.actions import record
 
+# The scopes the sign-in pages count in, as the audit log names them.
+SCOPE_LABELS = {
+    "staff-account": "工作人员账号(密码错误)",
+    "staff-client": "工作人员登录的来源地址(密码错误)",
+    "resident-client": "居民获取验证码的来源地址",
+    "resident-client-code": "居民输入验证码的来源地址(验证码错误)",
+    "resident-id-hour": "居民身份证号(每小时获取验证码)",
+}
 # Rows whose window ended this long ago, and that are not locked, are forgotten.
 STALE_AFTER = timedelta(days=1)
 PURGE_BATCH = 500

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import AUDIT_READERS, require_role
+from fangkong.accounts.throttle import SCOPE_LABELS
 from fangkong.accounts.views import render_staff
 from fangkong.audit.actions import record, verify_chain
 from fangkong.audit.labels import ACTION_LABELS, TARGET_LABELS, action_label, readable_detail
@@ -134,6 +135,7 @@ def value_words() -> dict[str, dict[str, str]]:
         "role": dict(Role.choices),
         "cause": dict(CodeChange.Cause.choices),
         "action": dict(machine.ACTION_LABELS),
+        "scope": SCOPE_LABELS,
     }
 
 

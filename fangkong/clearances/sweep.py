@@ -93,7 +93,7 @@ def do_sweep_orphan_evidence(now: datetime, grace: timedelta | None = None) -> S
                     "removed": swept.removed,
                     "bytes": swept.bytes,
                     "grace_hours": grace.total_seconds() / 3600,
-                    "files": removed[:NAMES_RECORDED],
+                    "stored_names": removed[:NAMES_RECORDED],
                 },
                 at=now,
             )

@@ -8,8 +8,10 @@ import time_machine
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from fangkong.accounts.throttle import client_address
+from fangkong.accounts import forms
+from fangkong.accounts.throttle import SCOPE_LABELS, client_address
 from fangkong.audit.models import AuditEntry
+from fangkong.residents import otp
 
 pytestmark = pytest.mark.django_db
 BJ = timezone(timedelta(hours=8))
@@ -127,3 +129,26 @@ def test_the_client_is_the_address_a_trusted_proxy_saw(
     settings.TRUSTED_PROXIES = proxies
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == client
+
+
+def test_an_auditor_reads_a_lockout_in_chinese(make_staff):
+    make_staff("hotline", username="zhang")
+    with time_machine.travel(NINE, tick=False):
+        for i in range(5):
+            sign_in(Client(), "zhang", f"guess-{i}")
+        auditor = Client()
+        auditor.force_login(make_staff("auditor"))
+        html = auditor.get(reverse("audit:log")).content.decode()
+    assert "工作人员账号(密码错误)" in html and "zhang" in html and "4月24日 09:15" in html
+
+
+def test_every_audited_limit_is_named_for_the_audit_log():
+    rules = [
+        forms.per_account(),
+        forms.per_client(),
+        otp.per_client(),
+        otp.per_client_wrong_codes(),
+        otp.PER_ID_HOUR,
+        otp.PER_ID_MINUTE,
+    ]
+    assert {r.scope for r in rules if r.audited} == set(SCOPE_LABELS)

@@ -81,7 +81,7 @@ def test_a_file_left_by_a_rolled_back_appeal_goes_once_the_grace_period_is_over(
         "removed": 1,
         "bytes": 2 * len(PNG),
         "grace_hours": 24.0,
-        "files": [orphan.name],
+        "stored_names": [orphan.name],
     }
 
 
