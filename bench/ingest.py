@@ -46,7 +46,7 @@ from common import (
 TARGETS = {"sqlite": 200_000, "postgresql": 500_000}  # rows/s for samplings and results
 TARGETED = ("samplings", "results")
 KINDS = ("residents", "samplings", "results", "designations", "presence")
-BENCH_DB = "fangkong_bench"
+BENCH_DB = f"fangkong_bench_{os.getpid()}"  # runs at once do not collide
 
 
 # -- children -----------------------------------------------------------------------------------

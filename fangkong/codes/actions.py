@@ -119,11 +119,12 @@ def _claim_pending(now: datetime, *, returning: bool = True) -> np.ndarray:
     sql = "DELETE FROM codes_pendingevaluation WHERE since <= %s"
     with connection.cursor() as cursor:
         cursor.execute(
-            sql + (" RETURNING person_id" if returning else ""),
+            sql + (" RETURNING people" if returning else ""),
             [connection.ops.adapt_datetimefield_value(now)],
         )
-        people = [row[0] for row in cursor.fetchall()] if returning else []
-    return np.unique(np.asarray(people, dtype=np.int64))
+        lists = [row[0] for row in cursor.fetchall()] if returning else []
+    people = [np.fromstring(text, dtype=np.int64, sep=",") for text in lists if text]
+    return np.unique(np.concatenate(people)) if people else np.zeros(0, dtype=np.int64)
 
 
 def signature_of(policy: Policy) -> int:

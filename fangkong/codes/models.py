@@ -104,30 +104,27 @@ class Exemption(models.Model):
 
 
 class PendingEvaluation(models.Model):
-    """A person whose facts changed and whose code has not been re-evaluated since. Written in
-    the transaction that adds the facts, deleted in the one that writes the code: a load killed
-    between the two leaves its people here, and the next evaluation of pending people
-    (`codes.actions.do_evaluate_pending`: every load, `codes recompute`, a clock) finishes it.
-    A person may be marked by several batches; one evaluation clears them all."""
+    """People whose facts changed and whose codes have not been re-evaluated since: one row per
+    chunk of facts, written in the chunk's transaction, deleted in the one that writes the codes.
+    A load killed between the two leaves its rows here, and the next evaluation of pending
+    people (`codes.actions.do_evaluate_pending`: every load, `codes recompute`, a clock)
+    finishes it. The people are listed in one text, so that marking a million costs one row."""
 
-    person = models.ForeignKey(
-        "people.Person",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,  # marked in plain SQL by the merge, which resolved the person
-    )
     batch_id = models.BigIntegerField("导入批次", null=True)
     # When the facts became known (their `recorded_at`): an evaluation as of an earlier time
-    # cannot see them, so it leaves the mark for a later one.
+    # cannot see them, so it leaves the row for a later one.
     since = models.DateTimeField("待重新判定自")
+    people = models.TextField("人员编号")  # person ids, comma-separated
 
     class Meta:
         verbose_name = "待重新判定"
         verbose_name_plural = "待重新判定"
 
     def __str__(self) -> str:
-        return f"{self.person_id} @ {self.since:%Y-%m-%d %H:%M}"
+        return f"批次 {self.batch_id} @ {self.since:%Y-%m-%d %H:%M}"
+
+    def person_ids(self) -> list[int]:
+        return [int(i) for i in self.people.split(",") if i]
 
 
 class EvaluationClock(models.Model):

@@ -46,10 +46,9 @@ class Counts:
     duplicates: int = 0
     flagged: int = 0
     rejected: int = 0
-    touched: int = 0  # people marked for re-evaluation (a person may count in several chunks)
 
     def add(self, other: Counts) -> None:
-        for name in ("inserted", "duplicates", "flagged", "rejected", "touched"):
+        for name in ("inserted", "duplicates", "flagged", "rejected"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -156,19 +155,22 @@ class Merger:
             inserted, duplicates, flagged = cur.fetchone()
             cur.execute("SELECT COUNT(*) FROM stg_err")
             rejected = cur.fetchone()[0]
-            touched = self._mark_pending(cur)
+            self._mark_pending(cur)
             self._reset(cur)
-        return Counts(inserted, duplicates, flagged, rejected, touched), flags
+        return Counts(inserted, duplicates, flagged, rejected), flags
 
-    def _mark_pending(self, cur) -> int:
+    def _mark_pending(self, cur) -> None:
         """The people these facts touch await re-evaluation, in the facts' own transaction:
         a crash after the commit cannot leave their codes stale for good."""
+        listed = (
+            "string_agg(CAST(person_id AS text), ',')" if self.pg else "group_concat(person_id)"
+        )
         cur.execute(
-            "INSERT INTO codes_pendingevaluation (person_id, batch_id, since) "  # noqa: S608
-            f"SELECT person_id, %s, %s FROM ({TOUCHED[self.spec.kind]}) touched",
+            "INSERT INTO codes_pendingevaluation (batch_id, since, people) "  # noqa: S608
+            f"SELECT %s, %s, people FROM (SELECT {listed} AS people "
+            f"FROM ({TOUCHED[self.spec.kind]}) touched) marked WHERE people IS NOT NULL",
             [self.batch_id, self._db_time(self.now)],
         )
-        return cur.rowcount
 
     def _reset(self, cur) -> None:
         for name in ("stg", "stg_err", "stg_scope", "res"):

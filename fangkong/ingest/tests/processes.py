@@ -79,6 +79,23 @@ class Processes:
     def killed(self, process: subprocess.Popen, timeout: float = 120) -> None:
         _, err = process.communicate(timeout=timeout)
         assert process.returncode == -9, (process.returncode, err[-4000:])
+        if self.pg:  # the server ends the dead process's session (and its locks) promptly
+            self._until_no_loader_holds_a_batch()
+
+    def _until_no_loader_holds_a_batch(self, limit: float = 30.0) -> None:
+        from fangkong.codes.locks import BATCH
+
+        deadline = time.monotonic() + limit
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s",
+                    [BATCH],
+                )
+                if not cursor.fetchone()[0]:
+                    return
+            assert time.monotonic() < deadline, "the killed loader's session outlived it"
+            time.sleep(0.05)
 
     def stop_all(self) -> None:
         for process in self.started:

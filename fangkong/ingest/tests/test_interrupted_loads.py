@@ -14,6 +14,7 @@ from fangkong.ingest.actions import do_ingest
 from fangkong.ingest.models import Batch
 from fangkong.ingest.tests.processes import colours, processes_fixture  # noqa: F401
 from fangkong.ingest.tests.support import BJ, build_city, policy_source, sample, write_csv
+from fangkong.people.models import Person
 from fangkong.places.loading import load_divisions
 from fangkong.policies.actions import do_publish
 from fangkong.testing.models import Sampling
@@ -55,7 +56,10 @@ def positive_pool(city, processes, tmp_path):
     )
     killed_after_commit(processes, "results", path, REPORTED + timedelta(minutes=1))
     assert colours(members) == ["green"] * 10  # stale: the crash came before re-evaluation
-    assert PendingEvaluation.objects.count() == 10
+    pending = [i for row in PendingEvaluation.objects.all() for i in row.person_ids()]
+    assert sorted(pending) == sorted(
+        Person.objects.filter(id_number__in=members).values_list("pk", flat=True)
+    )
     return members
 
 

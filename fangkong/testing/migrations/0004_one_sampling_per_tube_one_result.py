@@ -5,6 +5,34 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def refuse_duplicates(apps, schema_editor):
+    """Two loads at once could, before this migration, leave a person twice in a tube or a tube
+    with two results standing. Name them rather than fail on an anonymous index error: each is
+    a conflict for a person to settle (keep one, correct the other) before migrating."""
+    from django.db.models import Count
+
+    sampling = apps.get_model("testing", "Sampling")
+    result = apps.get_model("testing", "LabResult")
+    twice = (
+        sampling.objects.filter(supersedes__isnull=True)
+        .values("person_id", "tube__barcode")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    doubled = (
+        result.objects.filter(supersedes__isnull=True)
+        .values("tube__barcode")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    found = [f"person {r['person_id']} twice in tube {r['tube__barcode']}" for r in twice[:10]]
+    found += [f"tube {r['tube__barcode']}: {r['n']} results" for r in doubled[:10]]
+    if found:
+        raise RuntimeError(
+            "Resolve these before migrating (correct one of each pair): " + "; ".join(found)
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -15,6 +43,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(refuse_duplicates, migrations.RunPython.noop),
         migrations.RemoveConstraint(
             model_name='labresult',
             name='result_natural_key',
