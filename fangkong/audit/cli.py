@@ -1,6 +1,6 @@
 """`fangkong audit verify [--expect-head ID:HASH] [--json]`: check the hash chain of the audit log,
 and the records that decide colours against the seals the chain holds for them
-(fangkong.audit.sealing): code changes, stored codes, policy versions.
+(fangkong.audit.sealing): code changes, stored codes, policy versions, exemptions.
 
 An edited entry no longer hashes to its stored value; a deleted one breaks the link of the entry
 after it. Deleting the newest entries leaves a shorter chain that is still whole, so the command
@@ -63,10 +63,15 @@ def cmd_audit(args) -> int:
 
 def sealed_problems() -> list[str]:
     """Every record that decides a colour, against its seal in the chain (problems, in Chinese)."""
-    from fangkong.codes.seals import verify_code_changes, verify_stored_codes
+    from fangkong.codes.seals import verify_code_changes, verify_exemptions, verify_stored_codes
     from fangkong.policies.seals import verify_policy_versions
 
-    return verify_code_changes() + verify_stored_codes() + verify_policy_versions()
+    return (
+        verify_code_changes()
+        + verify_stored_codes()
+        + verify_policy_versions()
+        + verify_exemptions()
+    )
 
 
 def add_commands(sub) -> None:

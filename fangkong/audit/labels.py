@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "policy.publish": "发布赋码政策",
     "policy.withdraw": "撤回赋码政策",
     "policy.seal": "政策版本存证(补记)",
+    "exemption.seal": "解码豁免存证(补记)",
     "code.change": "健康码变更(封存)",
     "key.rotate": "轮换签名密钥",
     "key.revoke": "吊销签名密钥",

@@ -18,6 +18,7 @@ from fangkong.clearances.evidence import EvidenceError, check, store
 from fangkong.clearances.models import Channel, Clearance
 from fangkong.codes.models import CodeChange, Exemption
 from fangkong.codes.queries import explain
+from fangkong.codes.seals import exemption_seal
 from fangkong.engine import clearances as machine
 from fangkong.people.models import Person
 
@@ -194,8 +195,9 @@ def do_review(
             clearance.decided_at, clearance.decided_by = now, user
             clearance.decision_reason = reason.strip()
         clearance.save()
+        exemption = None
         if action == machine.APPROVE:
-            Exemption.objects.create(
+            exemption = Exemption.objects.create(
                 person=clearance.person,
                 policy_id=clearance.policy_id,
                 policy_version=clearance.policy_version,
@@ -215,6 +217,8 @@ def do_review(
         # Last: the audit record takes the chain's lock until commit; nothing slow after it.
         for step in steps:
             detail = {"reason": reason if step == action else ""}
+            if step == machine.APPROVE and exemption is not None:
+                detail |= {"exemption": exemption.pk, "seal": exemption_seal(exemption)}
             record(user, f"clearance.{step}", "clearance", clearance.pk, detail, at=now)
     return clearance
 

@@ -10,8 +10,8 @@ from datetime import datetime
 from django.db.models import OuterRef, Subquery
 
 from fangkong.audit.models import AuditEntry
-from fangkong.audit.sealing import ACTION, MODULUS, group_key, sealed_groups
-from fangkong.codes.models import CodeChange, PersonCode
+from fangkong.audit.sealing import ACTION, MODULUS, group_key, row_seal, sealed_groups
+from fangkong.codes.models import CodeChange, Exemption, PersonCode
 
 
 def verify_code_changes() -> list[str]:
@@ -76,3 +76,42 @@ def _json(value):
     """Reasons as stored: a list (jsonb, or Django's decoding) or, from a subquery on SQLite,
     its JSON text."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+# Exemptions are sealed by the approval that made them (clearance.approve) or, for those made
+# before sealing existed, once by migration audit 0003 (exemption.seal).
+EXEMPTION_SEALS = ("clearance.approve", "exemption.seal")
+
+
+def exemption_seal(e) -> str:
+    """The digest of what an exemption clears, for whom, from when (a row or a historical one)."""
+    return row_seal(
+        e.person_id,
+        e.policy_id,
+        e.policy_version,
+        e.approved_at,
+        e.approved_by_id,
+        e.reason,
+        e.revoked_at,
+    )
+
+
+def verify_exemptions() -> list[str]:
+    """Each exemption — a reason cleared for someone — against the seal of its approval."""
+    sealed: dict[int, str] = {}
+    for detail in AuditEntry.objects.filter(action__in=EXEMPTION_SEALS).values_list(
+        "detail", flat=True
+    ):
+        if "exemption" in detail and "seal" in detail:
+            sealed[int(detail["exemption"])] = detail["seal"]
+    problems, present = [], set()
+    for exemption in Exemption.objects.order_by("pk"):
+        present.add(exemption.pk)
+        if exemption.pk not in sealed:
+            problems.append(f"解码豁免 #{exemption.pk} 没有审批存证(可能由数据库直接写入)")
+        elif sealed[exemption.pk] != exemption_seal(exemption):
+            problems.append(f"解码豁免 #{exemption.pk} 与审批存证不符(审批后被修改)")
+    problems += [
+        f"解码豁免 #{pk} 有审批存证,但记录已不存在(被删除)" for pk in sorted(set(sealed) - present)
+    ]
+    return problems

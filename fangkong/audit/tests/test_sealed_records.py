@@ -75,3 +75,42 @@ def test_a_policy_version_slipped_in_or_deleted_is_named(published, capsys):
 def test_a_withdrawal_is_sealed_like_a_publication(published, capsys):
     do_withdraw("cc-2022-0420-untested", user=None, now=AT.replace(day=24), reason="误发,撤回")
     assert audit_verify(capsys)[0] == 0
+
+
+@pytest.fixture
+def approved(published, make_staff):
+    """A hotline request for one unsampled resident, approved by a 南关区 reviewer."""
+    from fangkong.clearances.actions import do_review, do_submit
+    from fangkong.engine import clearances as machine
+    from fangkong.people.models import Person
+
+    person = Person.objects.get(id_number=published.nanguan[3])
+    hotline = make_staff("hotline")
+    reviewer = make_staff("district_reviewer", ["220102"])
+    call = AT.replace(hour=9)
+    clearance = do_submit(person, "cc-2022-0420-untested", "hotline", call, user=hotline)
+    do_review(clearance.pk, machine.APPROVE, reviewer, call.replace(hour=10), "采样点记录核实")
+    return person
+
+
+def test_an_approved_exemption_is_sealed_and_an_edit_is_named(approved, capsys):
+    from fangkong.codes.models import Exemption
+
+    assert audit_verify(capsys)[0] == 0
+    exemption = Exemption.objects.get(person=approved)
+    Exemption.objects.filter(pk=exemption.pk).update(policy_version=None)  # every version
+    code, report = audit_verify(capsys)
+    assert code == 1 and f"解码豁免 #{exemption.pk} 与审批存证不符" in report["problem"]
+
+
+def test_an_exemption_slipped_in_or_deleted_is_named(approved, capsys):
+    from fangkong.codes.models import Exemption
+    from fangkong.people.models import Person
+
+    other = Person.objects.exclude(pk=approved.pk).first()
+    slipped = Exemption.objects.create(
+        person=other, policy_id="cc-2022-0420-untested", approved_at=AT, reason="无"
+    )
+    assert f"解码豁免 #{slipped.pk} 没有审批存证" in audit_verify(capsys)[1]["problem"]
+    Exemption.objects.all().delete()
+    assert "有审批存证,但记录已不存在" in audit_verify(capsys)[1]["problem"]
