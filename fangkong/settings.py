@@ -44,6 +44,21 @@ EVIDENCE_FILES_PER_REQUEST = 5
 APPEALS_PER_DAY = int(os.environ.get("FANGKONG_APPEALS_PER_DAY", "3"))
 # A resident may report this many antigen self-tests in 24 hours.
 ANTIGEN_REPORTS_PER_DAY = int(os.environ.get("FANGKONG_ANTIGEN_REPORTS_PER_DAY", "3"))
+# Sign-in limits (fangkong/accounts/throttle.py), counted in the database every node shares.
+# A client is its address; X-Forwarded-For is believed only from these proxies.
+TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("FANGKONG_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+SIGNIN_CODES_PER_CLIENT = int(os.environ.get("FANGKONG_SIGNIN_CODES_PER_CLIENT", "10"))
+SIGNIN_WRONG_CODES_PER_CLIENT = int(os.environ.get("FANGKONG_SIGNIN_WRONG_CODES_PER_CLIENT", "20"))
+SIGNIN_PASSWORD_FAILURES = int(os.environ.get("FANGKONG_SIGNIN_PASSWORD_FAILURES", "5"))
+SIGNIN_PASSWORD_FAILURES_PER_CLIENT = int(
+    os.environ.get("FANGKONG_SIGNIN_PASSWORD_FAILURES_PER_CLIENT", "20")
+)
+# Registered and unknown ID numbers are answered after the same delay.
+SIGNIN_ANSWER_SECONDS = float(os.environ.get("FANGKONG_SIGNIN_ANSWER_SECONDS", "0.3"))
+# Evidence files no record references are swept after this long (`fangkong evidence sweep`).
+EVIDENCE_ORPHAN_GRACE_HOURS = float(os.environ.get("FANGKONG_EVIDENCE_ORPHAN_GRACE_HOURS", "24"))
 SMS_SENDER = os.environ.get("FANGKONG_SMS_SENDER", "fangkong.residents.sms.OutboxSender")
 DEV_OUTBOX = env_bool("FANGKONG_DEV_OUTBOX", DEBUG)
 DEVELOPMENT_SECRET_KEY = "insecure-local-development-key-change-me"  # noqa: S105 (public)

@@ -36,6 +36,8 @@ ACTION_LABELS = {
     "policy.withdraw": "撤回赋码政策",
     "policy.seal": "政策版本存证(补记)",
     "exemption.seal": "解码豁免存证(补记)",
+    "signin.lockout": "登录尝试过多,暂时锁定",
+    "evidence.sweep": "清理无人引用的证明材料文件",
     "code.change": "健康码变更(封存)",
     "key.rotate": "轮换签名密钥",
     "key.revoke": "吊销签名密钥",
@@ -84,6 +86,15 @@ TARGET_LABELS = {
 
 # What the keys of an entry's detail mean; a key not listed is shown as it is.
 DETAIL_LABELS = {
+    "scope": "限制",
+    "who": "账号或来源地址",
+    "attempts": "尝试次数",
+    "until": "锁定至",
+    "removed": "删除文件数",
+    "bytes": "字节数",
+    "grace_hours": "宽限(小时)",
+    "stored_names": "删除的文件",
+    "exemption": "解码豁免",
     "accept": "采纳新值",
     "allow_unzoned": "未划区社区适用",
     "closes": "截止时刻",
