@@ -26,12 +26,12 @@ from fangkong.accounts.scoping import AUDIT_READERS, require_role
 from fangkong.accounts.throttle import SCOPE_LABELS
 from fangkong.accounts.views import render_staff
 from fangkong.audit.actions import record, verify_chain
+from fangkong.audit.cli import sealed_problems
 from fangkong.audit.labels import ACTION_LABELS, TARGET_LABELS, action_label, readable_detail
 from fangkong.audit.models import AuditEntry
 from fangkong.base.spreadsheets import spreadsheet_safe
 from fangkong.clearances.models import Channel
 from fangkong.codes.models import CodeChange
-from fangkong.codes.seals import verify_code_changes
 from fangkong.engine import clearances as machine
 from fangkong.ingest.models import Kind
 from fangkong.places.models import ZoneLevel
@@ -141,7 +141,7 @@ def value_words() -> dict[str, dict[str, str]]:
 
 def _verification() -> dict:
     ok, bad_id = verify_chain()
-    sealed = verify_code_changes() if ok else []
+    sealed = sealed_problems() if ok else []
     return {
         "ok": ok and not sealed,
         "chain_ok": ok,
