@@ -10,7 +10,7 @@ import pytest
 from fangkong.audit.models import AuditEntry
 from fangkong.codes.actions import do_evaluate_pending, do_recompute
 from fangkong.codes.models import PendingEvaluation
-from fangkong.ingest.actions import do_ingest
+from fangkong.ingest.actions import do_close_abandoned, do_ingest
 from fangkong.ingest.models import Batch
 from fangkong.ingest.tests.processes import colours, processes_fixture  # noqa: F401
 from fangkong.ingest.tests.support import BJ, build_city, policy_source, sample, write_csv
@@ -123,3 +123,22 @@ def test_a_killed_batch_is_consistent_marked_failed_and_completed_by_the_same_fi
     assert (retry.inserted, retry.duplicates, retry.rejected) == (6, 3, 0)
     assert Batch.objects.get(pk=retry.batch_id).retry_of_id == killed.pk
     assert Sampling.objects.count() == 9
+
+
+def test_a_batch_still_being_loaded_is_not_taken_for_abandoned(city, tmp_path, settings):
+    settings.INGEST_MERGE_ROWS = 2
+    ids = city.nanguan[:6]
+    path = write_csv(
+        tmp_path / "samplings.csv",
+        ["id_number", "tube", "pool_size", "site_code", "sampled_at"],
+        [[i, "L-1", "10", "S-NG-1", SAMPLED.isoformat()] for i in ids],
+    )
+    seen = []
+
+    def between_chunks(rows: int) -> None:
+        seen.append((rows, do_close_abandoned(SAMPLED + timedelta(hours=1))))
+
+    report = do_ingest("samplings", path=path, now=SAMPLED, progress=between_chunks)
+    assert seen == [(2, []), (4, []), (6, [])]
+    batch = Batch.objects.get(pk=report.batch_id)
+    assert (batch.failure, batch.inserted) == ("", 6)
