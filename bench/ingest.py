@@ -203,7 +203,7 @@ def _load_at_once(args, kind: str, paths: list[str]) -> dict:
                 stdout=subprocess.PIPE,
                 text=True,
                 cwd=Path(args.script).parent.parent,
-            )  # fmt: skip
+            )
         )
     del lines
     time.sleep(5)  # every child has set Django up and waits for `go`

@@ -59,10 +59,8 @@ def test_a_slow_recompute_does_not_undo_the_code_a_load_wrote_meanwhile(
         "recompute", "--now", REPORTED.isoformat(), "--paused", paused, "--resume", resume
     )
     wait_for(paused)  # the recompute has read the facts: no result yet
-    load = processes.start(
-        "ingest", "results", positive, "--now", (REPORTED + timedelta(minutes=1)).isoformat(),
-        "--ready", ready,
-    )  # fmt: skip
+    later = (REPORTED + timedelta(minutes=1)).isoformat()
+    load = processes.start("ingest", "results", positive, "--now", later, "--ready", ready)
     wait_for(ready)
     with suppress(TimeoutExpired):  # let the load finish if it can, before the recompute writes
         load.wait(timeout=3)

@@ -49,21 +49,8 @@ def at_once(processes, kind, paths, now):
     for path in paths:
         ready = processes.mark("ready")
         readies.append(ready)
-        children.append(
-            processes.start(
-                "ingest",
-                kind,
-                path,
-                "--now",
-                now.isoformat(),
-                "--ready",
-                ready,
-                "--go",
-                go,
-                "--dwell",
-                "1",
-            )  # fmt: skip
-        )
+        timing = ["--ready", ready, "--go", go, "--dwell", 1]
+        children.append(processes.start("ingest", kind, path, "--now", now.isoformat(), *timing))
     for ready in readies:
         wait_for(ready)
     go.write_text("go")
