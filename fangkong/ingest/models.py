@@ -49,6 +49,14 @@ class Batch(models.Model):
         ordering = ["-started_at"]
         verbose_name = "导入批次"
         verbose_name_plural = "导入批次"
+        # Every load looks for unfinished batches (do_close_abandoned): a few among many.
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(finished_at__isnull=True),
+                name="batch_unfinished",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()} {self.filename}"
