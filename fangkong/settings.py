@@ -231,6 +231,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 32 * 1024 * 1024
 FANGKONG_INGEST_MAX_UPLOAD_BYTES = int(
     os.environ.get("FANGKONG_INGEST_MAX_UPLOAD_BYTES", str(512 * 1024 * 1024))
 )
+# Rows merged (and committed, with their counts and audit entry) at once: what a killed load can
+# leave half done, and the memory a merge's staging takes.
+INGEST_MERGE_ROWS = int(os.environ.get("FANGKONG_INGEST_MERGE_ROWS", "1000000"))
 
 LOGGING = {
     "version": 1,

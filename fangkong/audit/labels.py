@@ -86,6 +86,7 @@ TARGET_LABELS = {
 
 # What the keys of an entry's detail mean; a key not listed is shown as it is.
 DETAIL_LABELS = {
+    "chunk": "分块",
     "scope": "限制",
     "who": "账号或来源地址",
     "attempts": "尝试次数",

@@ -30,7 +30,7 @@ from fangkong.accounts.scoping import (
 from fangkong.accounts.views import county_names, render_staff
 from fangkong.audit.actions import record
 from fangkong.engine.id_numbers import mask
-from fangkong.ingest.actions import UPLOADERS, do_ingest
+from fangkong.ingest.actions import UPLOADERS, do_close_abandoned, do_ingest
 from fangkong.ingest.flags import do_resolve_flag
 from fangkong.ingest.forms import ResolveFlagForm, UploadForm
 from fangkong.ingest.limits import FORM_OVERHEAD, body_limit, ingest_file_bytes
@@ -179,6 +179,7 @@ def visible_batches(user):
 
 @login_required
 def batches(request):
+    do_close_abandoned()  # a batch whose process died shows failed at once
     page = Paginator(
         visible_batches(request.user).select_related("uploaded_by").order_by("-started_at", "-id"),
         BATCHES_PER_PAGE,
@@ -204,6 +205,7 @@ def flag_key(flag: Flag) -> str:
 
 @login_required
 def batch(request, pk: int):
+    do_close_abandoned()
     item = get_object_or_404(visible_batches(request.user).select_related("uploaded_by"), pk=pk)
     labels = field_labels(item.kind)
     errors = Paginator(
