@@ -1,6 +1,7 @@
 """`fangkong audit verify [--expect-head ID:HASH] [--json]`: check the hash chain of the audit log,
 and the records that decide colours against the seals the chain holds for them
-(fangkong.audit.sealing): code changes, stored codes, policy versions, exemptions.
+(fangkong.audit.sealing): code changes, stored codes, policy versions, exemptions, and the
+facts codes are computed from (fangkong.ingest.seals).
 
 An edited entry no longer hashes to its stored value; a deleted one breaks the link of the entry
 after it. Deleting the newest entries leaves a shorter chain that is still whole, so the command
@@ -64,6 +65,7 @@ def cmd_audit(args) -> int:
 def sealed_problems() -> list[str]:
     """Every record that decides a colour, against its seal in the chain (problems, in Chinese)."""
     from fangkong.codes.seals import verify_code_changes, verify_exemptions, verify_stored_codes
+    from fangkong.ingest.seals import verify_facts
     from fangkong.policies.seals import verify_policy_versions
 
     return (
@@ -71,6 +73,7 @@ def sealed_problems() -> list[str]:
         + verify_stored_codes()
         + verify_policy_versions()
         + verify_exemptions()
+        + verify_facts()
     )
 
 

@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "policy.withdraw": "撤回赋码政策",
     "policy.seal": "政策版本存证(补记)",
     "exemption.seal": "解码豁免存证(补记)",
+    "facts.seal": "检测等数据存证(补记)",
     "signin.lockout": "登录尝试过多,暂时锁定",
     "evidence.sweep": "清理无人引用的证明材料文件",
     "code.change": "健康码变更(封存)",
@@ -86,6 +87,7 @@ TARGET_LABELS = {
 
 # What the keys of an entry's detail mean; a key not listed is shown as it is.
 DETAIL_LABELS = {
+    "seals": "数据存证",
     "chunk": "分块",
     "scope": "限制",
     "who": "账号或来源地址",

@@ -22,7 +22,7 @@ from fangkong.engine.batch import NEVER, Columns, homes_at, micros
 _PG = "postgresql"
 
 
-def _us(column: str) -> str:
+def micros_sql(column: str) -> str:
     """SQL: a stored time as integer microseconds since the epoch (NULL stays NULL)."""
     if connection.vendor == _PG:
         return f"(EXTRACT(EPOCH FROM {column}) * 1000000)::bigint"
@@ -33,7 +33,7 @@ def _us(column: str) -> str:
     )
 
 
-def _never(expression: str) -> str:
+def never_sql(expression: str) -> str:
     return f"COALESCE({expression}, {NEVER})"
 
 
@@ -68,7 +68,7 @@ def fetch_ints(select: str, width: int, params: tuple = ()) -> np.ndarray:
     return values.reshape(-1, width)
 
 
-def _select(*expressions: str) -> str:
+def select_sql(*expressions: str) -> str:
     return ", ".join(f"{e} AS c{i}" for i, e in enumerate(expressions))
 
 
@@ -100,10 +100,10 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
         join_where = f" AND f.person_id IN ({ids})"
     people = fetch_ints(
         "SELECT "  # noqa: S608
-        + _select(
+        + select_sql(
             "p.id",
             "CAST(p.community_id AS bigint)",
-            _us("p.recorded_at"),
+            micros_sql("p.recorded_at"),
             "CAST(p.county_code AS bigint)",
         )
         + f" FROM people_person p{where} ORDER BY p.id",
@@ -116,14 +116,14 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
 
     samplings = fetch_ints(
         "SELECT "  # noqa: S608
-        + _select(
+        + select_sql(
             "f.id",
             "f.person_id",
             "f.tube_id",
             "t.capacity",
-            _us("f.sampled_at"),
-            _us("f.recorded_at"),
-            _never(_us("c.recorded_at")),
+            micros_sql("f.sampled_at"),
+            micros_sql("f.recorded_at"),
+            never_sql(micros_sql("c.recorded_at")),
         )
         + " FROM testing_sampling f JOIN testing_tube t ON t.id = f.tube_id "
         "LEFT JOIN testing_sampling c ON c.supersedes_id = f.id WHERE 1 = 1" + join_where,
@@ -136,12 +136,12 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
     outcome = "CASE r.result WHEN 'negative' THEN 0 WHEN 'positive' THEN 1 ELSE 2 END"
     results = fetch_ints(
         "SELECT "  # noqa: S608
-        + _select(
+        + select_sql(
             "r.id",
             "r.tube_id",
             outcome,
-            _us("r.reported_at"),
-            _us("r.recorded_at"),
+            micros_sql("r.reported_at"),
+            micros_sql("r.recorded_at"),
             "COALESCE(r.supersedes_id, -1)",
         )
         + " FROM testing_labresult r"
@@ -150,13 +150,13 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
     )
     presences = fetch_ints(
         "SELECT "  # noqa: S608
-        + _select(
+        + select_sql(
             "f.person_id",
             "CAST(f.region_code AS bigint)",
             "length(f.region_code)",
-            _us("f.start_at"),
-            _us("f.end_at"),
-            _us("f.recorded_at"),
+            micros_sql("f.start_at"),
+            micros_sql("f.end_at"),
+            micros_sql("f.recorded_at"),
         )
         + " FROM people_presence f WHERE NOT EXISTS"
         " (SELECT 1 FROM people_presence c WHERE c.supersedes_id = f.id)" + join_where,
@@ -165,13 +165,13 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
     kind = "CASE f.kind WHEN 'close_contact' THEN 0 WHEN 'secondary_contact' THEN 1 ELSE 2 END"
     designations = fetch_ints(
         "SELECT "  # noqa: S608
-        + _select(
+        + select_sql(
             "f.person_id",
             kind,
-            _us("f.start_at"),
-            _never(_us("f.end_at")),
-            _us("f.recorded_at"),
-            _never(_us("c.recorded_at")),
+            micros_sql("f.start_at"),
+            never_sql(micros_sql("f.end_at")),
+            micros_sql("f.recorded_at"),
+            never_sql(micros_sql("c.recorded_at")),
         )
         + " FROM people_designation f LEFT JOIN people_designation c ON c.supersedes_id = f.id"
         " WHERE 1 = 1" + join_where,
@@ -180,14 +180,14 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
     level = "CASE z.level WHEN 'prevention' THEN 0 WHEN 'control' THEN 1 ELSE 2 END"
     zones = fetch_ints(
         "SELECT "  # noqa: S608
-        + _select("CAST(z.community_id AS bigint)", level, _us("z.start_at"), _us("z.recorded_at"))
+        + select_sql("CAST(z.community_id AS bigint)", level, micros_sql("z.start_at"), micros_sql("z.recorded_at"))
         + " FROM places_communityzone z",
         4,
     )
     exemptions_rows = _exemptions(person_ids)
     revisions = fetch_ints(
         "SELECT "  # noqa: S608
-        + _select("f.person_id", "CAST(f.community_code AS bigint)", _us("f.valid_until"))
+        + select_sql("f.person_id", "CAST(f.community_code AS bigint)", micros_sql("f.valid_until"))
         + " FROM people_personrevision f WHERE 1 = 1"
         + join_where,
         3,

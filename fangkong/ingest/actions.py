@@ -25,6 +25,7 @@ from fangkong.ingest.merge import Merger
 from fangkong.ingest.models import Batch, Flag, RowError
 from fangkong.ingest.reading import RESTART, Opened, UnreadableFile, open_file, open_rows
 from fangkong.ingest.schemas import SCHEMAS, column_map
+from fangkong.ingest.seals import chunk_seals, high_water
 from fangkong.ingest.validation import check_chunk
 
 REPORTED_ERRORS = 1000
@@ -219,11 +220,14 @@ def _run(kind, opened: Opened, batch, report, user, scope, now, assume_offset, p
     for number, item in enumerate(checked, 1):
         rows = item.good.num_rows + item.errors.num_rows
         with transaction.atomic():
+            marks = high_water(kind)
             counts, flags = merger.merge_chunk(item.good, item.errors)
             _store_flags(kind, batch, flags)
             chunk = {"rows": rows, **{name: getattr(counts, name) for name in COUNTS[1:]}}
             totals = {name: getattr(report, name) + chunk[name] for name in COUNTS}
-            _count_chunk(batch, user, number, chunk, totals if number == len(checked) else None)
+            seals = chunk_seals(kind, batch.pk, marks)
+            last = number == len(checked)
+            _count_chunk(batch, user, number, chunk, totals if last else None, seals)
         for name, value in totals.items():
             setattr(report, name, value)
         if progress:
@@ -239,15 +243,21 @@ def _run(kind, opened: Opened, batch, report, user, scope, now, assume_offset, p
     return bool(checked)
 
 
-def _count_chunk(batch: Batch, user, number: int, chunk: dict, totals: dict | None) -> None:
-    """In the chunk's transaction, so that a load killed later leaves counts and an audit trail
-    that match its facts. The last chunk writes the batch's closing entry (`totals`)."""
+def _count_chunk(
+    batch: Batch, user, number: int, chunk: dict, totals: dict | None, seals: dict
+) -> None:
+    """In the chunk's transaction, so that a load killed later leaves counts, an audit trail and
+    the seals of what it wrote (fangkong.ingest.seals) that match its facts. The last chunk
+    writes the batch's closing entry (`totals`)."""
     Batch.objects.filter(pk=batch.pk).update(**{name: F(name) + n for name, n in chunk.items()})
     # Last: the audit chain's lock is held until commit.
     if totals is None:
-        record(user, "ingest", "batch", batch.pk, {"kind": batch.kind, "chunk": number, **chunk})
+        detail = {"kind": batch.kind, "chunk": number, **chunk}
     else:
-        record(user, "ingest", "batch", batch.pk, _closing(batch, totals, ""))
+        detail = _closing(batch, totals, "")
+    if seals:
+        detail["seals"] = seals
+    record(user, "ingest", "batch", batch.pk, detail)
 
 
 # Rows merged at once: each merge pays fixed costs (joins over the people and tube tables), so

@@ -114,3 +114,66 @@ def test_an_exemption_slipped_in_or_deleted_is_named(approved, capsys):
     assert f"解码豁免 #{slipped.pk} 没有审批存证" in audit_verify(capsys)[1]["problem"]
     Exemption.objects.all().delete()
     assert "有审批存证,但记录已不存在" in audit_verify(capsys)[1]["problem"]
+
+
+# -- the facts codes are computed from ------------------------------------------------------
+
+
+@pytest.fixture
+def tested(city, capsys):
+    """Ten of 南关区 sampled into one pool, its result reported, a close contact designated."""
+    from fangkong.ingest.actions import do_ingest
+    from fangkong.ingest.tests.support import report_result, sample
+
+    sample(city.nanguan[:10], "T-0421-1", "10", AT.replace(day=21, hour=9))
+    report_result("T-0421-1", "negative", AT.replace(day=21, hour=20))
+    row = {
+        "id_number": city.nanguan[20],
+        "kind": "close_contact",
+        "start_at": "2022-04-22T08:00:00+08:00",
+        "designated_by": "南关区疾控",
+    }
+    assert do_ingest("designations", rows=[row]).inserted == 1
+    assert audit_verify(capsys)[0] == 0
+    return city
+
+
+@pytest.mark.parametrize(
+    ("sql", "label"),
+    [
+        ("UPDATE testing_labresult SET result = 'positive'", "检测结果(testing_labresult)"),
+        (
+            "DELETE FROM testing_sampling WHERE id = (SELECT MIN(id) FROM testing_sampling)",
+            "采样记录",
+        ),
+        ("UPDATE testing_tube SET capacity = 1", "试管(testing_tube)"),
+        ("DELETE FROM people_designation", "密接判定(people_designation)"),
+        (
+            "UPDATE people_person SET community_id = '220104001001' "
+            "WHERE id = (SELECT MIN(id) FROM people_person)",
+            "居民住址(people_person)",
+        ),
+    ],
+)
+def test_a_fact_edited_deleted_or_slipped_in_by_sql_is_named(tested, capsys, sql, label):
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+    code, report = audit_verify(capsys)
+    assert code == 1 and label in report["problem"] and "与导入存证不符" in report["problem"]
+
+
+def test_a_correction_loaded_through_ingestion_keeps_the_seals_whole(tested, capsys):
+    from fangkong.ingest.actions import do_ingest
+    from fangkong.ingest.tests.support import community
+    from fangkong.people.models import Person
+
+    person = Person.objects.get(id_number=tested.nanguan[0])
+    row = {
+        "id_number": person.id_number,
+        "name": person.name,
+        "phone": person.phone,
+        "community_code": community("220104").code,
+        "correction_reason": "户籍地址更正",
+    }
+    assert do_ingest("residents", rows=[row]).inserted == 1
+    assert audit_verify(capsys)[0] == 0
