@@ -180,7 +180,12 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
     level = "CASE z.level WHEN 'prevention' THEN 0 WHEN 'control' THEN 1 ELSE 2 END"
     zones = fetch_ints(
         "SELECT "  # noqa: S608
-        + select_sql("CAST(z.community_id AS bigint)", level, micros_sql("z.start_at"), micros_sql("z.recorded_at"))
+        + select_sql(
+            "CAST(z.community_id AS bigint)",
+            level,
+            micros_sql("z.start_at"),
+            micros_sql("z.recorded_at"),
+        )
         + " FROM places_communityzone z",
         4,
     )
