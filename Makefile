@@ -7,7 +7,7 @@ DEMO_RESIDENTS ?= 20000
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint test-sqlite test-postgres bench mutate clean
+.PHONY: demo worker test lint test-sqlite test-postgres bench mutate clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,14 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
+# `--serve` starts the background worker (`fangkong worker`: the clock, the slow work of pages)
+# beside the web server, and stops it with the server.
 demo: $(BIN)/.installed
 	$(BIN)/fangkong demo --residents $(DEMO_RESIDENTS) --serve --host $(HOST) --port $(PORT)
+
+# The worker alone (production runs it as a service of its own: README, "Running in production").
+worker: $(BIN)/.installed
+	$(BIN)/fangkong worker
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -154,8 +154,17 @@ def cmd_demo(args) -> int:
         # The demo sends no real text messages: its sign-in codes are on the outbox page.
         settings.DEV_OUTBOX = True
 
+        from fangkong.clock.cli import start_worker_process
+
+        # Beside the web server, the worker: the clock (a rule starting at midnight applies
+        # then) and the slow work pages hand over (employer lists, the audit log's check).
+        worker = start_worker_process()
         print(f"\n打开 http://{args.host}:{args.port}/ (Ctrl-C 停止)", flush=True)
-        call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
+        try:
+            call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
     return 0
 
 
@@ -556,6 +565,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cli.add_commands(sub)
     checkpoints_cli.add_commands(sub)
     __import__("fangkong.clearances.cli", fromlist=["add_commands"]).add_commands(sub)
+    __import__("fangkong.zones.cli", fromlist=["add_commands"]).add_commands(sub)
+    __import__("fangkong.clock.cli", fromlist=["add_commands"]).add_commands(sub)
     return parser
 
 

@@ -91,7 +91,21 @@ INSTALLED_APPS = [
     "fangkong.checkpoints",
     "fangkong.residents",
     "fangkong.clearances",
+    "django_tasks",
+    "django_tasks_db",
+    "fangkong.clock",
 ]
+
+# Background work (Django's Tasks API, the django-tasks backport): tasks are rows in the
+# database, run by `fangkong worker` (django-tasks-db's db_worker), on SQLite and PostgreSQL
+# alike. The clock (fangkong.clock) is one such task, rescheduling itself; docs/clock.md.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The clock sweeps at the next instant something is due, and at least this often, so work no
+# instant announces (facts a crashed load left pending) is picked up.
+CLOCK_SWEEP_MINUTES = float(os.environ.get("FANGKONG_CLOCK_SWEEP_MINUTES", "5"))
+# A background task (an employer's list, the audit log's full check) not finished after this
+# long is reported interrupted: its worker died (the page offers to start it again).
+TASK_STALE_MINUTES = float(os.environ.get("FANGKONG_TASK_STALE_MINUTES", "30"))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -75,7 +75,13 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
         (
             "zones:list",
             "zones:community",
-            "zones:set_level",
+            "zones:decisions",
+            "zones:decision",
+            "zones:decision_new",
+            "zones:decision_approve",
+            "zones:decision_reject",
+            "zones:decision_publish",
+            "zones:eligibility",
             "zones:exit_rules",
             "zones:default_exit_rules",
         ),
@@ -85,7 +91,12 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
         "clearances:batches",
         "单位集中申请",
         frozenset({Role.EMPLOYER, Role.DISTRICT_REVIEWER, Role.COMMAND_CENTRE}),
-        ("clearances:batches", "clearances:batch", "clearances:batch_new"),
+        (
+            "clearances:batches",
+            "clearances:batch",
+            "clearances:batch_new",
+            "clearances:batch_task",
+        ),
     ),
     (
         "clearances:hotline",

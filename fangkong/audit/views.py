@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -25,12 +27,13 @@ from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import AUDIT_READERS, require_role
 from fangkong.accounts.throttle import SCOPE_LABELS
 from fangkong.accounts.views import render_staff
-from fangkong.audit.actions import record, verify_chain
-from fangkong.audit.cli import sealed_problems
+from fangkong.audit.actions import record
 from fangkong.audit.labels import ACTION_LABELS, TARGET_LABELS, action_label, readable_detail
 from fangkong.audit.models import AuditEntry
+from fangkong.audit.verify_tasks import KIND, verify_log
 from fangkong.base.spreadsheets import spreadsheet_safe
 from fangkong.clearances.models import Channel
+from fangkong.clock import background
 from fangkong.codes.models import CodeChange
 from fangkong.engine import clearances as machine
 from fangkong.ingest.models import Kind
@@ -119,7 +122,7 @@ def log(request):
         "extra_query": query,
         "export_filters": list(filters.items()),
         "actions": [(value, action_label(value)) for value in sorted(known)],
-        "verification": _verification() if request.GET.get("verify") else None,
+        "verification": _check(request, request.GET.get("check", "")),
     }
     return render_staff(request, "audit/log.html", context)
 
@@ -139,23 +142,40 @@ def value_words() -> dict[str, dict[str, str]]:
     }
 
 
-def _verification() -> dict:
-    ok, bad_id = verify_chain()
-    sealed = sealed_problems() if ok else []
-    return {
-        "ok": ok and not sealed,
-        "chain_ok": ok,
-        "bad_id": bad_id,
-        "count": AuditEntry.objects.count(),
-        "code_changes": sealed[:20],
-    }
+# How often the page asks whether the worker has finished the check.
+POLL_SECONDS = 2
+
+
+def _check(request, pk: str) -> dict | None:
+    """The user's check `pk`, as the fragment shows it (None: no such check of theirs)."""
+    job = background.requested(KIND, request.user, int(pk)) if pk.isdecimal() else None
+    if job is None:
+        return None
+    state = background.progress(job, timezone.now())
+    return {"job": job, "state": state, "poll_seconds": POLL_SECONDS, **(job.result or {})}
 
 
 @login_required
+@require_POST
 def verify(request):
-    """The chain check alone, for htmx to put in the log page."""
+    """Start the full check on the worker; htmx gets the fragment that waits for it."""
     require_role(request.user, AUDIT_READERS)
-    return render_staff(request, "audit/_verification.html", {"verification": _verification()})
+    job = background.start(KIND, verify_log, user=request.user, now=timezone.now())
+    if not request.headers.get("HX-Request"):
+        return redirect(f"{reverse('audit:log')}?check={job.pk}")
+    return render_staff(
+        request, "audit/_verification.html", {"verification": _check(request, str(job.pk))}
+    )
+
+
+@login_required
+def verify_progress(request, pk: int):
+    """The check's fragment: still running (it asks again), or its outcome."""
+    require_role(request.user, AUDIT_READERS)
+    verification = _check(request, str(pk))
+    if verification is None:
+        raise Http404("没有这次校验")
+    return render_staff(request, "audit/_verification.html", {"verification": verification})
 
 
 # -- export ---------------------------------------------------------------------------------

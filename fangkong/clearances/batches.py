@@ -57,7 +57,8 @@ from fangkong.testing.models import LabResult, Outcome, Sampling, TestingSite, T
 LOCAL = ZoneInfo("Asia/Shanghai")
 _CONTROL = re.compile(CONTROL)
 # Each row is evaluated (explain(), about 20 ms on PostgreSQL) before the transaction that opens
-# the requests, so 1000 rows is about 20 s of checking. Bigger employers split their list.
+# the requests, so 1000 rows is about 20 s of checking: the worker does it, not the request
+# (clearances.batch_tasks). Bigger employers split their list.
 MAX_ROWS = 1000
 MAX_BYTES = 5 * 1024 * 1024
 # A site "operated" at the claimed time if it scanned anybody this close to it.
@@ -414,12 +415,22 @@ def _existing(employer: str, policy_id: str, digest: str) -> EmployerBatch | Non
     return batch
 
 
-def do_submit_batch(
-    upload_file, document_file, policy_id: str, user, now: datetime, note: str = ""
-) -> EmployerBatch:
-    """Check an employer's list and open a clearance for each row that passes. The batch, its
-    rows, their clearances and the document land together; a refused document saves nothing.
-    The same list uploaded again returns the first batch untouched, with `repeated` set."""
+@dataclass
+class Upload:
+    """A list and its document as received, before any row is checked."""
+
+    employer: str
+    policy: Policy
+    data: bytes  # the list
+    digest: str
+    document: bytes = b""
+    existing: EmployerBatch | None = None  # the same list was sent before: its batch
+
+
+def check_upload(upload_file, document_file, policy_id: str, user, now: datetime) -> Upload:
+    """What can be refused at once, before the rows are checked: who sends it, the policy, the
+    files' presence and size, a list sent before, the document's content. Raises
+    PermissionDenied, BatchError or EvidenceError; reads both files."""
     employer = organisation_of(user)
     policy = next((p for p in appealable_policies(now) if p.id == policy_id), None)
     if policy is None:
@@ -432,10 +443,24 @@ def do_submit_batch(
         raise BatchError(f"名单文件超过 {MAX_BYTES // (1024 * 1024)} MB,请分批上传")
     data = upload_file.read(MAX_BYTES + 1)
     digest = hashlib.sha256(data).hexdigest()
-    if batch := _existing(employer, policy.id, digest):
-        return batch
-    check_document(document_file)  # EvidenceError before anything is read or written
-    document_file.seek(0)
+    upload = Upload(employer, policy, data, digest, existing=_existing(employer, policy.id, digest))
+    if upload.existing is None:
+        upload.document = check_document(document_file)[0]  # EvidenceError before any write
+        document_file.seek(0)
+    return upload
+
+
+def do_submit_batch(
+    upload_file, document_file, policy_id: str, user, now: datetime, note: str = ""
+) -> EmployerBatch:
+    """Check an employer's list and open a clearance for each row that passes. The batch, its
+    rows, their clearances and the document land together; a refused document saves nothing.
+    The same list uploaded again returns the first batch untouched, with `repeated` set."""
+    upload = check_upload(upload_file, document_file, policy_id, user, now)
+    if upload.existing is not None:
+        return upload.existing
+    employer, policy, data = upload.employer, upload.policy, upload.data
+    digest = upload.digest
     items = check_rows(read_list(data, upload_file.name or ""), policy, employer, now)
     # Whether each person holds the reason is asked before the transaction: its audit entries
     # lock the chain until commit, and nothing slow should run while they do.

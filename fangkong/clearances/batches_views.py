@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 
 from fangkong.accounts.models import Role
@@ -22,6 +22,7 @@ from fangkong.accounts.scoping import districts_of, require_role, role_of
 from fangkong.accounts.views import render_staff
 from fangkong.audit.actions import record
 from fangkong.clearances.actions import DECIDERS, MAX_REASON, MAX_TEXT, ClearanceError
+from fangkong.clearances.batch_tasks import KIND, do_queue_batch
 from fangkong.clearances.batches import (
     COLUMNS,
     DECISIONS,
@@ -31,11 +32,12 @@ from fangkong.clearances.batches import (
     BatchError,
     appealable_policies,
     do_decide_batch,
-    do_submit_batch,
     visible_batches,
 )
 from fangkong.clearances.evidence import ACCEPTED_TEXT, EvidenceError, request_bytes
 from fangkong.clearances.models import OPEN_STATUSES
+from fangkong.clock import background
+from fangkong.clock.models import BackgroundTask
 from fangkong.engine import clearances as machine
 from fangkong.engine.id_numbers import mask, mask_name
 from fangkong.ingest.limits import body_limit
@@ -94,21 +96,16 @@ def batch_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            batch = do_submit_batch(
+            queued = do_queue_batch(
                 data["rows"], data["document"], data["policy"], request.user, now, data["note"]
             )
         except (BatchError, EvidenceError, ClearanceError, PermissionDenied) as error:
             form.add_error(None, str(error))
         else:
-            if batch.repeated:
-                messages.warning(request, f"这份名单已于批次 #{batch.pk} 上传过,未作任何改动。")
-            else:
-                messages.success(
-                    request,
-                    f"名单共 {batch.rows_total} 行:{batch.rows_accepted} 行已提交审核,"
-                    f"{batch.rows_rejected} 行未通过核验(原因见下表)。",
-                )
-            return redirect("clearances:batch", pk=batch.pk)
+            if isinstance(queued, BackgroundTask):  # the rows are checked by the worker
+                return redirect("clearances:batch_task", pk=queued.pk)
+            messages.warning(request, f"这份名单已于批次 #{queued.pk} 上传过,未作任何改动。")
+            return redirect("clearances:batch", pk=queued.pk)
     return render_staff(
         request,
         "clearances/batch_new.html",
@@ -120,6 +117,38 @@ def batch_new(request):
             "time_example": TIME_EXAMPLE,
         },
     )
+
+
+# How often the page asks whether the worker has finished checking the list.
+POLL_SECONDS = 2
+
+
+@login_required
+def batch_task(request, pk: int):
+    """正在处理…: the list being checked by the worker; once it is, the batch's page."""
+    require_role(request.user, {Role.EMPLOYER})
+    job = background.requested(KIND, request.user, pk)
+    if job is None:
+        raise Http404("没有这个上传记录")
+    state = background.progress(job, timezone.now())
+    if state == BackgroundTask.Status.DONE:
+        result = job.result
+        if result["repeated"]:
+            messages.warning(request, f"这份名单已于批次 #{result['batch']} 上传过,未作任何改动。")
+        else:
+            messages.success(
+                request,
+                f"名单共 {result['rows']} 行:{result['accepted']} 行已提交审核,"
+                f"{result['rejected']} 行未通过核验(原因见下表)。",
+            )
+        target = reverse("clearances:batch", args=[result["batch"]])
+        if request.headers.get("HX-Request"):  # htmx follows this header, not a 302
+            return HttpResponse(headers={"HX-Redirect": target})
+        return redirect(target)
+    context = {"job": job, "state": state, "poll_seconds": POLL_SECONDS}
+    if request.headers.get("HX-Request"):
+        return render_staff(request, "clearances/_batch_task.html", context)
+    return render_staff(request, "clearances/batch_task.html", context)
 
 
 @login_required
@@ -224,6 +253,7 @@ def batch_detail(request, pk: int):
 urlpatterns = [
     path("batches/", batch_list, name="batches"),
     path("batches/new/", batch_new, name="batch_new"),
+    path("batches/new/<int:pk>/", batch_task, name="batch_task"),
     path("batches/template.csv", batch_template, name="batch_template"),
     path("batches/<int:pk>/", batch_detail, name="batch"),
 ]

@@ -11,12 +11,14 @@ in the folder is not the sweep's to remove.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
 
 from fangkong.audit.actions import record
 from fangkong.clearances.evidence import SIGNATURES
@@ -98,3 +100,17 @@ def do_sweep_orphan_evidence(now: datetime, grace: timedelta | None = None) -> S
                 at=now,
             )
     return swept
+
+
+EVERY = timedelta(days=1)
+
+
+@task()
+def sweep_evidence() -> dict:
+    """`fangkong evidence sweep`, daily on the worker, rescheduling itself (fangkong.clock)."""
+    from fangkong.clock.scheduling import schedule
+
+    now = timezone.now()
+    swept = do_sweep_orphan_evidence(now, grace_period())
+    schedule(now + EVERY, sweep_evidence)
+    return asdict(swept)

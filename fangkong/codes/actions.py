@@ -16,7 +16,8 @@ from fangkong.audit.sealing import ACTION, seal
 from fangkong.codes.loading import Population, as_datetime, fetch_ints, load_population
 from fangkong.codes.locks import CODES, hold
 from fangkong.codes.models import CodeChange, EvaluationClock
-from fangkong.engine.batch import BatchResult, evaluate_batch
+from fangkong.codes.next_change import next_changes, write_next_changes
+from fangkong.engine.batch import BatchResult, evaluate_batch, micros
 from fangkong.engine.policies import COLOURS, SEVERITY, Policy
 from fangkong.policies.models import PolicyVersion
 from fangkong.policies.queries import published_policies
@@ -55,6 +56,13 @@ def do_reevaluate(
     if not len(ids):
         return Outcome(0, 0)
     return _evaluate_and_write(ids, now, cause, detail, None)
+
+
+def do_reevaluate_everyone(now: datetime, *, cause: str, detail: str = "") -> Outcome:
+    """Everyone, as of `now` or the evaluation clock, whichever is later (unlike do_recompute,
+    which is exactly as of `now`): what the clock does when a policy's window opens or closes,
+    so a stored code never goes back to an older picture of the facts."""
+    return _evaluate_and_write(None, now, cause, detail, None)
 
 
 def do_evaluate_pending(now: datetime, *, detail: str = "") -> Outcome:
@@ -96,6 +104,8 @@ def _evaluate_and_write(ids, now, cause, detail, policies, *, as_of=False) -> Ou
         timings["evaluate"] = time.perf_counter() - started
         started = time.perf_counter()
         _advance_clock(now)
+        instants = next_changes(policies, population.columns, result, micros(now))
+        write_next_changes(population, instants, everyone=ids is None)
         outcome = _write_changes(population, result, policies, now, cause, detail)
         timings["write"] = time.perf_counter() - started
     outcome.seconds = timings

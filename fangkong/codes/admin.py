@@ -23,7 +23,7 @@ class PersonRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(PersonCode)
 class PersonCodeAdmin(PersonRecordAdmin):
-    list_display = ("person", "colour", "county_code", "since", "evaluated_at", "next_change_at")
+    list_display = ("person", "colour", "county_code", "since", "evaluated_at")
     list_filter = ("colour", "county_code")
     list_select_related = ("person",)
     search_fields = ("=person__id_number",)

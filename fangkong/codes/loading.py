@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from django.db import connection
 
-from fangkong.engine.batch import NEVER, Columns, homes_at, micros
+from fangkong.engine.batch import LEVEL_CODES, NEVER, Columns, homes_at, micros
 
 _PG = "postgresql"
 
@@ -177,7 +177,11 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
         " WHERE 1 = 1" + join_where,
         6,
     )
-    level = "CASE z.level WHEN 'prevention' THEN 0 WHEN 'control' THEN 1 ELSE 2 END"
+    level = (
+        "CASE z.level "
+        + " ".join(f"WHEN '{name}' THEN {code}" for name, code in LEVEL_CODES.items())
+        + " END"
+    )
     zones = fetch_ints(
         "SELECT "  # noqa: S608
         + select_sql(
@@ -185,9 +189,10 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
             level,
             micros_sql("z.start_at"),
             micros_sql("z.recorded_at"),
+            never_sql(micros_sql("z.end_at")),
         )
         + " FROM places_communityzone z",
-        4,
+        5,
     )
     exemptions_rows = _exemptions(person_ids)
     revisions = fetch_ints(
@@ -234,6 +239,7 @@ def load_population(person_ids: np.ndarray | None = None) -> Population:
         z_level=zones[:, 1].copy(),
         z_start=zones[:, 2].copy(),
         z_recorded_at=zones[:, 3].copy(),
+        z_end=zones[:, 4].copy(),
         e_person=index(exemptions_rows[0]),
         e_policy=exemptions_rows[1],
         e_approved_at=exemptions_rows[2],

@@ -36,7 +36,6 @@ class PersonCode(models.Model):
     # explanation from an unchanged one without reading every stored reason.
     signature = models.BigIntegerField(default=0)
     since = models.DateTimeField("起始时间", null=True)
-    next_change_at = models.DateTimeField(null=True, db_index=True)
     evaluated_at = models.DateTimeField()
 
     class Meta:
@@ -141,3 +140,24 @@ class EvaluationClock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class NextChange(models.Model):
+    """When a person's code could next change with no new fact (到期重新判定): a designation
+    starting or ending, a reason expiring. Written by every evaluation for everyone it
+    evaluated — green people included, who have no PersonCode (a close contact designated
+    from tomorrow) — and read by the clock (fangkong.clock), which re-evaluates them then.
+    Instants that concern everyone or a whole community (a policy's window, a zone's start) are
+    the clock's to find, not stored per person."""
+
+    person = models.OneToOneField(
+        "people.Person", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    at = models.DateTimeField("下次判定时间", db_index=True)
+
+    class Meta:
+        verbose_name = "到期重新判定"
+        verbose_name_plural = "到期重新判定"
+
+    def __str__(self) -> str:
+        return f"{self.person_id} @ {self.at:%Y-%m-%d %H:%M}"

@@ -43,7 +43,7 @@ def person_facts(person: Person) -> PersonFacts:
     for z in CommunityZone.objects.filter(community_id__in=communities).order_by("id"):
         zones[z.community_id] = (
             *zones.get(z.community_id, ()),
-            ZoneFact(z.level, z.start_at, z.recorded_at),
+            ZoneFact(z.level, z.start_at, z.recorded_at, z.end_at),
         )
     return PersonFacts(
         person=person.pk,

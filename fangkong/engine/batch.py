@@ -13,13 +13,18 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from fangkong.engine.policies import SEVERITY, ZONE_LEVELS, Clear, Policy
+from fangkong.engine.policies import SEVERITY, ZONE_LEVELS, ZONE_SCHEMES, Clear, Policy
 
 NEVER = np.iinfo(np.int64).max
 NEGATIVE, POSITIVE, INVALID = 0, 1, 2
 OUTCOME_CODES = {"negative": NEGATIVE, "positive": POSITIVE, "invalid": INVALID}
 KIND_CODES = {"close_contact": 0, "secondary_contact": 1, "spacetime_companion": 2}
 LEVEL_CODES = {level: i for i, level in enumerate(ZONE_LEVELS)}
+# The level codes of each naming scheme: a community has one standing level per scheme.
+SCHEME_CODES = {
+    scheme: [LEVEL_CODES[level] for level, of in ZONE_SCHEMES.items() if of == scheme]
+    for scheme in dict.fromkeys(ZONE_SCHEMES.values())
+}
 # Asia/Shanghai has kept UTC+8 without daylight saving since 1991: a local day is a fixed shift.
 LOCAL_OFFSET = 8 * 3600 * 1_000_000
 DAY = 86400 * 1_000_000
@@ -76,6 +81,7 @@ class Columns:
     z_level: np.ndarray = field(default_factory=_empty)
     z_start: np.ndarray = field(default_factory=_empty)
     z_recorded_at: np.ndarray = field(default_factory=_empty)
+    z_end: np.ndarray = field(default_factory=_empty)  # NEVER: no end
     e_person: np.ndarray = field(default_factory=_empty)
     e_policy: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     e_approved_at: np.ndarray = field(default_factory=_empty)
@@ -341,19 +347,25 @@ def _fires(
         fired = resident & (first < NEVER)
         return fired, np.where(fired, np.maximum(first, start), NEVER)
     if trigger.type == "zone_level":
-        z = np.flatnonzero((c.z_recorded_at <= now) & (c.z_start <= now))
-        if not len(z):
-            return np.zeros(n, dtype=bool), np.full(n, NEVER, dtype=_I64)
-        order = z[np.lexsort((c.z_recorded_at[z], c.z_start[z], c.z_community[z]))]
-        communities = c.z_community[order]
-        latest = order[np.r_[communities[1:] != communities[:-1], True]]
-        codes = c.z_community[latest]
-        # Per distinct community of residence, then out to people.
-        at = np.minimum(np.searchsorted(codes, homes.codes), len(codes) - 1)
-        found = codes[at] == homes.codes
-        wanted = np.isin(c.z_level[latest], [LEVEL_CODES[x] for x in trigger.levels])
-        zone_start = np.where(found & wanted[at], c.z_start[latest][at], NEVER)
-        start_per_person = zone_start[homes.index]
+        in_effect = (c.z_recorded_at <= now) & (c.z_start <= now) & (now < c.z_end)
+        wanted_codes = [LEVEL_CODES[x] for x in trigger.levels]
+        first = np.full(len(homes.codes), NEVER, dtype=_I64)
+        for scheme_codes in SCHEME_CODES.values():
+            z = np.flatnonzero(in_effect & np.isin(c.z_level, scheme_codes))
+            if not len(z):
+                continue
+            # Per community the last of (start, recorded, level): engine.evaluate.standing_zones.
+            keys = (c.z_level[z], c.z_recorded_at[z], c.z_start[z], c.z_community[z])
+            order = z[np.lexsort(keys)]
+            communities = c.z_community[order]
+            latest = order[np.r_[communities[1:] != communities[:-1], True]]
+            codes = c.z_community[latest]
+            # Per distinct community of residence, then out to people.
+            at = np.minimum(np.searchsorted(codes, homes.codes), len(codes) - 1)
+            found = codes[at] == homes.codes
+            wanted = np.isin(c.z_level[latest], wanted_codes)
+            first = np.minimum(first, np.where(found & wanted[at], c.z_start[latest][at], NEVER))
+        start_per_person = first[homes.index]
         fired = resident & (start_per_person < NEVER)
         return fired, np.where(fired, np.maximum(start_per_person, start), NEVER)
     raise ValueError(trigger.type)
@@ -474,6 +486,7 @@ def columns_from_people(people: list) -> Columns:
                 ("z_level", LEVEL_CODES[z.level]),
                 ("z_start", micros(z.start_at)),
                 ("z_recorded_at", micros(z.recorded_at)),
+                ("z_end", micros(z.end_at)),
             ):
                 rows[name].append(value)
         for r in p.former_residences:
@@ -489,6 +502,7 @@ def columns_from_people(people: list) -> Columns:
                     ("z_level", LEVEL_CODES[z.level]),
                     ("z_start", micros(z.start_at)),
                     ("z_recorded_at", micros(z.recorded_at)),
+                    ("z_end", micros(z.end_at)),
                 ):
                     rows[name].append(value)
         for e in p.exemptions:

@@ -18,6 +18,8 @@ from fangkong.engine.policies import (
     GREEN,
     SEVERITY,
     ZONE_LABELS,
+    ZONE_LEVELS,
+    ZONE_SCHEMES,
     Clear,
     Policy,
     describe_clear,
@@ -61,9 +63,12 @@ class DesignationFact:
 
 @dataclass(frozen=True)
 class ZoneFact:
+    """A level of the community from `start_at`, until `end_at` if the decision set an end."""
+
     level: str
     start_at: datetime
     recorded_at: datetime
+    end_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -272,12 +277,19 @@ def _fires(
             ends_at,
         )
     if trigger.type == "zone_level":
-        zone = _standing_zone(zones, now)
-        if zone is None or zone.level not in trigger.levels:
+        known = [z for z in zones if z.recorded_at <= now]
+        upcoming.extend(z.start_at for z in known if z.start_at > now)
+        upcoming.extend(z.end_at for z in known if z.end_at is not None and z.end_at > now)
+        matching = [z for z in standing_zones(zones, now).values() if z.level in trigger.levels]
+        if not matching:
             return None
         return _Fired(
-            max(zone.start_at, start),
-            (f"居住社区为{ZONE_LABELS[zone.level]}(自{local(zone.start_at)})",),
+            max(min(z.start_at for z in matching), start),
+            tuple(
+                f"居住社区为{ZONE_LABELS[z.level]}(自{local(z.start_at)}"
+                + (f" 至 {local(z.end_at)})" if z.end_at else ")")
+                for z in sorted(matching, key=lambda z: z.start_at)
+            ),
         )
     return None
 
@@ -294,9 +306,23 @@ def _standing_designations(facts: PersonFacts, now: datetime) -> list[Designatio
     ]
 
 
-def _standing_zone(zones: tuple[ZoneFact, ...], now: datetime) -> ZoneFact | None:
-    known = [z for z in zones if z.recorded_at <= now and z.start_at <= now]
-    return max(known, key=lambda z: (z.start_at, z.recorded_at), default=None)
+def standing_zones(zones: tuple[ZoneFact, ...], now: datetime) -> dict[str, ZoneFact]:
+    """The standing level of each naming scheme at `now`: of the levels known by then and in
+    effect (started, not yet ended), the latest started, and of two started together the later
+    recorded (then the stricter). A level that ends lets the one it interrupted stand again."""
+    standing: dict[str, ZoneFact] = {}
+    for z in zones:
+        if z.recorded_at > now or z.start_at > now or (z.end_at is not None and z.end_at <= now):
+            continue
+        scheme = ZONE_SCHEMES[z.level]
+        held = standing.get(scheme)
+        if held is None or _zone_order(z) > _zone_order(held):
+            standing[scheme] = z
+    return standing
+
+
+def _zone_order(z: ZoneFact) -> tuple:
+    return (z.start_at, z.recorded_at, ZONE_LEVELS.index(z.level))
 
 
 def _cleared_at(

@@ -21,8 +21,27 @@ COLOUR_LABELS = {GREEN: "绿码", YELLOW: "黄码", RED: "红码"}
 TRIGGERS = ("no_sampling", "positive_result", "pooled_positive", "designation", "zone_level")
 CLEARS = ("negative_after", "negatives_on_distinct_days", "expiry")
 DESIGNATION_KINDS = ("close_contact", "secondary_contact", "spacetime_companion")
-ZONE_LEVELS = ("prevention", "control", "lockdown")  # 防范区, 管控区, 封控区
-ZONE_LABELS = {"prevention": "防范区", "control": "管控区", "lockdown": "封控区"}
+# Two naming schemes, as the notices name them: the three zones of the 2021 plan (三区划分) and
+# the risk areas of the 9th edition (第九版防控方案). A community has at most one standing level
+# in each scheme; a `zone_level` trigger may name levels of either.
+THREE_ZONES, RISK_AREAS = "three_zones", "risk_areas"
+ZONE_SCHEMES = {
+    "prevention": THREE_ZONES,  # 防范区
+    "control": THREE_ZONES,  # 管控区
+    "lockdown": THREE_ZONES,  # 封控区
+    "low": RISK_AREAS,  # 低风险区
+    "medium": RISK_AREAS,  # 中风险区
+    "high": RISK_AREAS,  # 高风险区
+}
+ZONE_LEVELS = tuple(ZONE_SCHEMES)
+ZONE_LABELS = {
+    "prevention": "防范区",
+    "control": "管控区",
+    "lockdown": "封控区",
+    "low": "低风险区",
+    "medium": "中风险区",
+    "high": "高风险区",
+}
 AFTER_TRIGGER = "trigger"
 # Every reason can also be cleared on application (解码申请): not a condition the resident meets
 # by themselves, so pages list it apart from the clears.

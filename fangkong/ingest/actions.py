@@ -331,9 +331,13 @@ def _store_flags(kind: str, batch: Batch, flags: list[dict]) -> None:
 
 def _recode(now: datetime, batch_id: int) -> int:
     """New facts re-evaluate only the people they touched, and any a crashed load left."""
+    from fangkong.clock.actions import wake
     from fangkong.codes.actions import do_evaluate_pending
 
-    return do_evaluate_pending(now, detail=f"导入批次 #{batch_id}").changed
+    changed = do_evaluate_pending(now, detail=f"导入批次 #{batch_id}").changed
+    # What follows new facts beyond codes (a positive proposing 封控) runs on the next sweep.
+    wake(now)
+    return changed
 
 
 def _sha256(path: Path) -> str:

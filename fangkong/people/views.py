@@ -180,7 +180,7 @@ def current_code(subject, now, sampling_facts, result_facts, designations, prese
             for d in designations
         ),
         zones=tuple(
-            ZoneFact(z.level, z.start_at, z.recorded_at)
+            ZoneFact(z.level, z.start_at, z.recorded_at, z.end_at)
             for z in CommunityZone.objects.filter(community_id=subject.community_id)
         ),
         exemptions=tuple(

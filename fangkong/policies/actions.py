@@ -17,6 +17,8 @@ from django.db.models import Max
 
 from fangkong.accounts.models import Role
 from fangkong.audit.actions import record
+from fangkong.clock.actions import wake
+from fangkong.clock.instants import policy_times
 from fangkong.codes.actions import Outcome, do_recompute
 from fangkong.codes.loading import load_population
 from fangkong.codes.models import CodeChange
@@ -164,6 +166,8 @@ def do_publish(text: str, *, user, now: datetime) -> tuple[PolicyVersion, Outcom
                 "seal": version_seal(version),
             },
         )
+    # A window opening or closing later is applied then by the clock; bring its sweep forward.
+    wake(min((at for at, _ in policy_times(version.as_engine())), default=None))
     return version, outcome
 
 

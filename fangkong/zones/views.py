@@ -1,24 +1,18 @@
 """Zone pages: the communities of the user's districts with their current level, and one
-community's history with the form to change its level.
+community's levels (both schemes), sampling plan and history.
 
 Reading: district reviewers (their districts; another district's community is a 404), and the
-city-wide roles. Changing a level: `fangkong.zones.actions.SETTERS`, through `do_set_zone_level`,
-which audits it and re-evaluates the residents' codes.
+city-wide roles. Changing a level is a decision (fangkong.zones.decision_views).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import (
@@ -29,12 +23,18 @@ from fangkong.accounts.scoping import (
     scope_queryset,
 )
 from fangkong.accounts.views import render_staff
+from fangkong.engine.policies import RISK_AREAS, THREE_ZONES
+from fangkong.people.models import Person
 from fangkong.places.models import Division, Level, ZoneLevel
 from fangkong.places.queries import counties
-from fangkong.policies.views import change_summary
-from fangkong.zones.actions import can_set, do_set_zone_level
-from fangkong.zones.forms import ZoneLevelForm
-from fangkong.zones.queries import UNZONED_LABEL, current_zones, history
+from fangkong.zones.actions import can_decide
+from fangkong.zones.queries import (
+    LEVEL_LABELS,
+    UNZONED_LABEL,
+    current_levels,
+    history,
+)
+from fangkong.zones.sampling import SAMPLING_PLANS
 
 ZONE_READERS = CITY_WIDE | {Role.DISTRICT_REVIEWER}
 PER_PAGE = 50
@@ -83,10 +83,12 @@ def zone_list(request):
     if street:
         communities = communities.filter(parent_id=street)
     rows = list(communities.select_related("parent").order_by("code"))
-    zones = current_zones([c.code for c in rows], now)
+    levels = current_levels([c.code for c in rows], now)
     counts = {value: 0 for value, _ in LEVEL_FILTERS}
     for community in rows:
-        community.zone = zones.get(community.code)
+        standing = levels.get(community.code, {})
+        community.zone = standing.get(THREE_ZONES)
+        community.risk = standing.get(RISK_AREAS)
         counts[community.zone.level if community.zone else UNZONED] += 1
     if level in counts:
         rows = [c for c in rows if (c.zone.level if c.zone else UNZONED) == level]
@@ -119,62 +121,24 @@ def zone_list(request):
     )
 
 
-def _community_page(request, community, form, status=200):
-    now = timezone.now()
-    zone = current_zones([community.code], now).get(community.code)
-    return render_staff(
-        request,
-        "zones/community.html",
-        {
-            "community": community,
-            "zone": zone,
-            "history": history(community.code, now),
-            "form": form if can_set(request.user, community) else None,
-            "residents": _resident_count(community.code),
-        },
-        status=status,
-    )
-
-
-def _resident_count(code: str) -> int:
-    from fangkong.people.models import Person
-
-    return Person.objects.filter(community_id=code).count()
-
-
 @login_required
 def community(request, code: str):
     require_role(request.user, ZONE_READERS)
     found = scoped_community(request.user, code)
-    return _community_page(request, found, ZoneLevelForm())
-
-
-@login_required
-@require_POST
-def set_level(request, code: str):
-    require_role(request.user, ZONE_READERS)
-    found = scoped_community(request.user, code)
-    form = ZoneLevelForm(request.POST)
-    if not form.is_valid():
-        return _community_page(request, found, form, status=400)
     now = timezone.now()
-    data = form.cleaned_data
-    try:
-        change = do_set_zone_level(
-            request.user,
-            found.code,
-            data["level"],
-            data["start_at"] or now,
-            data["reason"],
-            now,
-        )
-    except ValidationError as exc:
-        for message in exc.messages:
-            form.add_error(None, message)
-        return _community_page(request, found, form, status=400)
-    messages.success(
+    levels = current_levels([found.code], now).get(found.code, {})
+    zone = levels.get(THREE_ZONES)
+    return render_staff(
         request,
-        f"已将{found.name}调整为{change.zone.get_level_display()}。重新判定该社区"
-        f"{change.codes.evaluated}名居民的健康码,{change_summary(change.codes)}",
+        "zones/community.html",
+        {
+            "community": found,
+            "zone": zone,
+            "risk": levels.get(RISK_AREAS),
+            "plan": SAMPLING_PLANS.get(zone.level) if zone else None,
+            "plans": [(LEVEL_LABELS[level], plan) for level, plan in SAMPLING_PLANS.items()],
+            "history": history(found.code, now),
+            "can_propose": can_decide(request.user, [found.county_code]),
+            "residents": Person.objects.filter(community_id=found.code).count(),
+        },
     )
-    return redirect(reverse("zones:community", args=[found.code]))

@@ -21,6 +21,7 @@ PUBLIC = (
     "checkpoints/sw.js",  # the verifier's offline script: no data, fetched by the browser
     "r/",  # residents' pages: signed in by a one-time code (fangkong.residents)
     "api/",  # the API: its own authentication (fangkong/tests/test_api_schema.py)
+    "zones/public/",  # risk areas and epidemic-free lists as residents read them: no PII
 )
 # A value for each path converter, enough to resolve the route to its view.
 SAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "1", "uuid": str(uuid.UUID(int=1))}

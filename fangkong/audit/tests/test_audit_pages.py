@@ -5,6 +5,8 @@ from django.urls import reverse
 
 from fangkong.audit.actions import record
 from fangkong.audit.models import AuditEntry
+from fangkong.clock.models import BackgroundTask
+from fangkong.clock.tests.worker import run_due_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -42,12 +44,21 @@ def test_the_log_can_be_narrowed_to_one_target(client, auditor):
     assert "person:2" in html and "person:1<" not in html
 
 
+def check_on_the_worker(client) -> str:
+    """Press 校验日志链 (without htmx), let the worker run the check, read the log page."""
+    started = client.post(reverse("audit:verify"))
+    assert started.status_code == 302
+    waiting = client.get(started["Location"]).content.decode()
+    assert "正在处理" in waiting
+    assert run_due_tasks() == 1
+    return client.get(started["Location"]).content.decode()
+
+
 def test_an_intact_chain_verifies(client, auditor):
     record(None, "test.entry", "", "", {"n": 1})
     record(None, "test.entry", "", "", {"n": 2})
     client.force_login(auditor)
-    html = client.get(reverse("audit:log"), {"verify": "1"}).content.decode()
-    assert "日志链完整" in html
+    assert "日志链完整" in check_on_the_worker(client)
 
 
 def test_a_tampered_entry_is_reported(client, auditor):
@@ -56,21 +67,34 @@ def test_a_tampered_entry_is_reported(client, auditor):
     record(None, "test.entry", "", "", {"n": 3})
     AuditEntry.objects.filter(pk=second.pk).update(detail={"n": 20})
     client.force_login(auditor)
-    html = client.get(reverse("audit:verify")).content.decode()
+    html = check_on_the_worker(client)
     assert "日志链已损坏" in html and f"第 {second.pk} 号" in html
 
 
-def test_the_chain_check_alone_is_a_fragment_for_htmx(client, auditor):
+def test_the_check_is_a_fragment_for_htmx_that_polls_until_the_outcome(client, auditor):
     client.force_login(auditor)
-    html = client.get(reverse("audit:verify"), HTTP_HX_REQUEST="true").content.decode()
-    assert html.lstrip().startswith('<div id="verification">')
+    html = client.post(reverse("audit:verify"), HTTP_HX_REQUEST="true").content.decode()
+    assert html.lstrip().startswith('<div id="verification"') and "hx-trigger" in html
+    run_due_tasks()
+    check = BackgroundTask.objects.get()
+    done = client.get(reverse("audit:verify_progress", args=[check.pk])).content.decode()
+    assert "日志链完整" in done and "hx-trigger" not in done
+
+
+def test_an_auditor_does_not_see_another_auditors_check(client, auditor, make_staff):
+    client.force_login(auditor)
+    client.post(reverse("audit:verify"))
+    check = BackgroundTask.objects.get()
+    client.force_login(make_staff("auditor"))
+    assert client.get(reverse("audit:verify_progress", args=[check.pk])).status_code == 404
 
 
 @pytest.mark.parametrize("role", ["district_reviewer", "hotline", "command_centre", "lab"])
 def test_only_auditors_and_admins_read_the_log(client, make_staff, role):
     client.force_login(make_staff(role, ["220102"]))
     assert client.get(reverse("audit:log")).status_code == 403
-    assert client.get(reverse("audit:verify")).status_code == 403
+    assert client.post(reverse("audit:verify")).status_code == 403
+    assert not BackgroundTask.objects.exists()
 
 
 def test_an_admin_reads_the_log(client, make_staff):

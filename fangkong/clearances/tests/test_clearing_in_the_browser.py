@@ -2,10 +2,12 @@
 the resident's appeal with a file, the hotline call, the employer's list; a district reviewer
 approves and the resident's page turns green. Screenshots go to var/artifacts/screenshots/."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.utils import timezone
 
 from fangkong.accounts.models import Role, StaffProfile
@@ -154,6 +156,9 @@ def test_an_employer_uploads_a_list_and_the_reviewer_approves_the_batch(
     )
     liaison.click("main form button[type=submit]")
     liaison.wait_for_load_state()
+    assert "正在处理" in liaison.content()  # the rows are checked by the worker
+    call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+    liaison.wait_for_url(re.compile(r"/clearances/batches/\d+/$"))  # the page polls, then moves
     text = liaison.content()
     assert "登记的员工不符" in text and "已受理" in text
     liaison.screenshot(path=SCREENSHOTS / "employer-batch.png", full_page=True)

@@ -16,6 +16,7 @@ from fangkong.clearances.actions import do_submit
 from fangkong.clearances.batches import BatchError, do_decide_batch, do_submit_batch
 from fangkong.clearances.evidence import EvidenceError
 from fangkong.clearances.models import Clearance, EmployerBatch, EmployerBatchRow, Evidence
+from fangkong.clock.tests.worker import run_due_tasks
 from fangkong.codes.models import PersonCode
 from fangkong.ingest.tests.support import BJ, policy_source, report_result, sample
 from fangkong.people.models import Person
@@ -95,11 +96,14 @@ def test_good_rows_go_to_review_and_bad_rows_come_back_with_their_reasons(works,
     ]
     client.force_login(liaison)
     with time_machine.travel(UPLOADED, tick=False):
-        reply = client.post(
+        waiting = client.post(
             "/clearances/batches/new/",
             {"policy": POLICY, "rows": csv_file(rows), "document": pdf(), "note": "食堂统一采样"},
             follow=True,
         )
+        assert "正在处理" in waiting.content.decode() and not EmployerBatch.objects.exists()
+        assert run_due_tasks() == 1  # the worker checks the rows
+        reply = client.get(waiting.redirect_chain[-1][0], follow=True)
     page = reply.content.decode()
     batch = EmployerBatch.objects.get()
     assert (batch.rows_total, batch.rows_accepted, batch.rows_rejected) == (12, 3, 9)

@@ -23,7 +23,7 @@ from fangkong.engine.evaluate import (
     ZoneFact,
     evaluate,
 )
-from fangkong.engine.policies import SEVERITY, parse_policy
+from fangkong.engine.policies import SEVERITY, ZONE_LEVELS, parse_policy
 from fangkong.engine.testing_state import ResultFact, SamplingFact
 
 BEIJING = timezone(timedelta(hours=8))
@@ -191,12 +191,7 @@ def policy_strategy(draw, policy_id):
         trigger["kind"] = draw(st.sampled_from(["close_contact", "secondary_contact"]))
     elif trigger_type == "zone_level":
         trigger["levels"] = draw(
-            st.lists(
-                st.sampled_from(["prevention", "control", "lockdown"]),
-                min_size=1,
-                max_size=2,
-                unique=True,
-            )
+            st.lists(st.sampled_from(ZONE_LEVELS), min_size=1, max_size=3, unique=True)
         )
     effective_from = draw(early)
     until = draw(
@@ -238,13 +233,16 @@ def world(draw):
     zones = {}
     for community in COMMUNITIES:
         facts = []
-        for _ in range(draw(st.integers(0, 3))):
+        for _ in range(draw(st.integers(0, 4))):
             start = draw(times)
+            # Both naming schemes, and levels with an end (often exactly on another's start).
+            end = draw(st.one_of(st.none(), times, st.just(start + draw(long_delays) + US)))
             facts.append(
                 ZoneFact(
-                    draw(st.sampled_from(["prevention", "control", "lockdown"])),
+                    draw(st.sampled_from(ZONE_LEVELS)),
                     start,
                     start + draw(delays),
+                    end,
                 )
             )
         zones[community] = facts

@@ -14,6 +14,10 @@ from fangkong.engine.policies import (
     parse_policy,
 )
 
+LEVELS_PROBLEM = (
+    "trigger.levels: 应为 prevention, control, lockdown, low, medium, high 中的一个或多个,不重复"
+)
+
 BJ = timezone(timedelta(hours=8))
 BASE = {
     "id": "rule-1",
@@ -87,15 +91,15 @@ CASES = [
     ),
     (
         {"trigger": {"type": "zone_level", "levels": ["lockdown", "lockdown"]}},
-        "trigger.levels: 应为 prevention, control, lockdown 中的一个或多个,不重复",
+        LEVELS_PROBLEM,
     ),
     (
         {"trigger": {"type": "zone_level", "levels": []}},
-        "trigger.levels: 应为 prevention, control, lockdown 中的一个或多个,不重复",
+        LEVELS_PROBLEM,
     ),
     (
         {"trigger": {"type": "zone_level", "levels": ["red"]}},
-        "trigger.levels: 应为 prevention, control, lockdown 中的一个或多个,不重复",
+        LEVELS_PROBLEM,
     ),
     ({"trigger": {"type": "positive_result", "kind": "x"}}, "trigger.kind: 未知字段(可用:type)"),
     ({"clear": "expiry"}, "clear: 应为 [[clear]] 表的列表"),

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ClockConfig(AppConfig):
+    name = "fangkong.clock"
+    verbose_name = "时钟与后台任务"
