@@ -82,6 +82,7 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
             "zones:decision_reject",
             "zones:decision_publish",
             "zones:eligibility",
+            "zones:map",
             "zones:exit_rules",
             "zones:default_exit_rules",
         ),

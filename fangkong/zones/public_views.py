@@ -1,18 +1,20 @@
 """The public page (/zones/public/): what residents read in the notices — the risk areas in force
 now with their notice and effective time, recent notices, and the epidemic-free communities and
-towns with their batches. No sign-in and no personal data: only places, levels and notices."""
+towns with their batches, and the map of counts by county (fangkong.zones.map_views). No sign-in
+and no personal data: only places, levels and notices. `?at=` shows the page as it stood at
+another time (what had been published by then)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.cache import cache_control
 
 from fangkong.places.models import Division
 from fangkong.places.queries import counties
 from fangkong.zones.epidemic_free import labels_in_force, totals
+from fangkong.zones.map_views import map_context, requested_time
 from fangkong.zones.models import DecisionStatus, EpidemicFreeBatch, ZoneDecision
 from fangkong.zones.queries import LEVEL_LABELS, standing_rows
 
@@ -25,7 +27,7 @@ RECENT_BATCHES = 12
 
 @cache_control(public=True, max_age=60)
 def public(request):
-    now = timezone.now()
+    now, error = requested_time(request)
     standing = standing_rows(None, now)
     rows = [row for schemes in standing.values() for row in schemes.values()]
     listed = [row for row in rows if row.level in LISTED]
@@ -81,7 +83,10 @@ def public(request):
                 for code, counts in free["by_county"].items()
             ],
             "batches": _batches(now),
+            "error": error,
+            **map_context(now),
         },
+        status=400 if error else 200,
     )
 
 

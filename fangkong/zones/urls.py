@@ -1,13 +1,15 @@
 from django.urls import path
 
 from fangkong.exits import views as exit_views
-from fangkong.zones import decision_views, eligibility_views, public_views, views
+from fangkong.zones import decision_views, eligibility_views, map_views, public_views, views
 
 app_name = "zones"
 urlpatterns = [
     path("", views.zone_list, name="list"),
-    # Residents' page: no sign-in, no personal data (before <code>/, which would match it).
+    # Residents' page: no sign-in, no personal data. It and the map come before <code>/, which
+    # would match them.
     path("public/", public_views.public, name="public"),
+    path("map/", map_views.zone_map, name="map"),
     path("decisions/", decision_views.decisions, name="decisions"),
     path("decisions/new/", decision_views.decision_new, name="decision_new"),
     path("decisions/<int:pk>/", decision_views.decision, name="decision"),

@@ -102,7 +102,7 @@ def test_good_rows_go_to_review_and_bad_rows_come_back_with_their_reasons(works,
             follow=True,
         )
         assert "正在处理" in waiting.content.decode() and not EmployerBatch.objects.exists()
-        assert run_due_tasks() == 1  # the worker checks the rows
+        assert run_due_tasks("fangkong.clearances.batch_tasks.check_employer_list") == 1
         reply = client.get(waiting.redirect_chain[-1][0], follow=True)
     page = reply.content.decode()
     batch = EmployerBatch.objects.get()

@@ -14,6 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from fangkong.cli import build_parser
 from fangkong.clock.actions import do_sweep
 from fangkong.clock.scheduling import SWEEP_TASK, schedule, waiting
+from fangkong.clock.tests.worker import sweeps_done
 from fangkong.codes.models import PersonCode
 from fangkong.ingest.tests.support import BJ, build_city, policy_source
 from fangkong.places.loading import load_divisions
@@ -44,12 +45,14 @@ def test_asking_for_an_earlier_sweep_brings_the_waiting_one_forward():
 
 @pytest.mark.django_db
 def test_publishing_a_policy_that_starts_later_wakes_the_clock_for_its_start(city):
+    sweeps_done()
     do_publish(policy_source("cc-2022-0420-untested"), user=None, now=PUBLISHED)
     assert waiting().run_after == RULE_STARTS
 
 
 @pytest.mark.django_db
 def test_publishing_a_policy_already_in_force_asks_for_no_sweep(city):
+    sweeps_done()
     do_publish(policy_source("std-close-contact-red"), user=None, now=PUBLISHED)
     assert waiting() is None
 

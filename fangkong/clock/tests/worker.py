@@ -30,3 +30,10 @@ def run_due_tasks(task_path: str | None = None) -> int:
         row.claim(worker.worker_id)
         worker.run_task(row)
         ran += 1
+
+
+def sweeps_done() -> None:
+    """The sweeps loads asked for have run, as a worker would have run them: none waits. For
+    tests that set up a city through ingestion (each load wakes the clock) and then look at
+    what a later action schedules."""
+    DBTaskResult.objects.filter(task_path="fangkong.clock.tasks.sweep").delete()

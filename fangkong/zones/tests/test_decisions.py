@@ -252,9 +252,11 @@ def test_the_clock_is_woken_for_a_future_decision_and_applies_it_at_its_instant(
 ):
     from fangkong.clock.actions import do_sweep
     from fangkong.clock.scheduling import waiting
+    from fangkong.clock.tests.worker import sweeps_done
 
     evening, until = NOW.replace(hour=18), NOW + timedelta(days=2)
     do_sweep(NOW)
+    sweeps_done()
     decision = propose(
         people["reviewer"],
         [(nanguan.code, "lockdown")],
