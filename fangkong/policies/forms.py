@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -13,12 +14,21 @@ from fangkong.policies.source import MAX_POLICY_BYTES, decode
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 
+_END_OF_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]24:00(?::00(?:\.0+)?)?(Z|[+-]\d{2}:\d{2})?$")
+
+
 def parse_local_time(value: str) -> datetime:
     """An ISO 8601 time; one without a UTC offset (a `datetime-local` input, `2022-04-23`,
-    `2022-04-23T08:00`) is read as Beijing time. Raises ValueError."""
+    `2022-04-23T08:00`) is read as Beijing time; `2022-04-19T24:00` is 20 April 00:00.
+    Raises ValueError."""
     text = (value or "").strip()
     if not text:
         raise ValueError("时间为空")
+    # ISO 8601's end of a day, as announcements count ("截至19日24时"): the next day's 00:00.
+    end_of_day = _END_OF_DAY.match(text)
+    if end_of_day:
+        day, offset = end_of_day.groups()
+        return parse_local_time(f"{day}T00:00{offset or ''}") + timedelta(days=1)
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=BEIJING)
