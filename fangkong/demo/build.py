@@ -56,11 +56,13 @@ def create_sites(geo: Geography) -> int:
 # -- files and ingestion ------------------------------------------------------------------------
 
 
-def write_block(block: Block, folder: Path, file_rows: int = FILE_ROWS) -> list[tuple[str, Path]]:
-    """The block's tables as CSV files (UTF-8, Chinese headers), in load order."""
+def write_block(
+    block: Block, folder: Path, file_rows: int = FILE_ROWS, kinds: tuple[str, ...] = LOAD_ORDER
+) -> list[tuple[str, Path]]:
+    """The block's tables of `kinds` as CSV files (UTF-8, Chinese headers), in load order."""
     files = []
     options = pa_csv.WriteOptions(quoting_style="needed")
-    for kind in LOAD_ORDER:
+    for kind in (k for k in LOAD_ORDER if k in kinds):
         table: pa.Table = block.tables[kind]
         for part, offset in enumerate(range(0, max(table.num_rows, 1), file_rows)):
             path = folder / f"{block.number:02d}-{kind}-{part + 1}.csv"
@@ -128,6 +130,7 @@ def build_demo(
     progress: Callable[[int], None] | None = None,
     now: datetime | None = None,
     workdir: Path | str | None = None,
+    kinds: tuple[str, ...] = LOAD_ORDER,
 ) -> dict:
     """Build the demo city into the database and return a summary (with a Chinese "text").
 
@@ -138,7 +141,8 @@ def build_demo(
     counts of any moment of the round count them. Ingestion refuses
     any time more than a day after `now`, a designation's planned end included, so a designation
     still running at `now` is loaded without an end; loading the same city again with a `now`
-    past that end then flags it for review instead of adding it silently.
+    past that end then flags it for review instead of adding it silently. `kinds` limits what
+    is loaded (`("residents",)`: the register alone, as the April replay starts).
     """
     from django.utils import timezone
 
@@ -168,7 +172,7 @@ def build_demo(
             block = next(blocks, None)
             if block is None:
                 break
-            files = write_block(block, folder)
+            files = write_block(block, folder, kinds=kinds)
             generate_seconds += time.perf_counter() - tick
             for key, value in block.stats.items():
                 generated[key] = generated.get(key, 0) + int(value)

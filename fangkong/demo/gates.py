@@ -2,7 +2,7 @@
 works at today's date: April 2022's results are years old, and checkpoints ask for 24/48 h.
 
 The story (fangkong.demo.story) replays April 2022; this part is set at the real `now`:
-- zones of every community through April 2022 (fangkong.zones.demo), exit rules and households
+- exit rules and households (the zones are the April replay's, fangkong.demo.april)
   (fangkong.exits.demo);
 - one checkpoint of each type in 南关区, the compound gate at a 防范区 community with residents;
 - that community's residents sampled yesterday, negative (the yellow example resident not).
@@ -23,7 +23,6 @@ from fangkong.ingest.actions import do_ingest
 from fangkong.people.models import Person
 from fangkong.places.models import Division
 from fangkong.testing.models import TestingSite
-from fangkong.zones.demo import seed_zones
 from fangkong.zones.queries import current_zones
 
 DISTRICT = "220102"  # 南关区: where the demo's checkpoint and sampler accounts work
@@ -111,7 +110,6 @@ def _yesterdays_round(people: list[Person], now: datetime) -> int:
 
 
 def seed_gates(now: datetime) -> dict:
-    seed_zones(now)
     seed_exits(now)
     community = Division.objects.get(code=_gate_community(now))
     checkpoints = _checkpoints(community)

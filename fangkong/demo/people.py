@@ -18,11 +18,11 @@ from fangkong.engine.id_numbers import CHECK_CHARS, WEIGHTS
 
 RESIDENT_COLUMNS = ("身份证号", "姓名", "手机号", "社区代码", "工作单位")
 
-# The reference day for ages: the first day of the round.
-REFERENCE_DATE = dt.date(2022, 4, 20)
-# The residents register is loaded the evening before the round: after the last birth in it
-# (the day before REFERENCE_DATE), before the first sampling.
-REGISTERED_AT = dt.datetime(2022, 4, 19, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+# The reference day for ages: the first day of the April replay (fangkong.demo.april).
+REFERENCE_DATE = dt.date(2022, 4, 1)
+# The residents register is loaded on the morning of 1 April: after the last birth in it (the
+# day before REFERENCE_DATE), before the first sampling of the replay (3 April).
+REGISTERED_AT = dt.datetime(2022, 4, 1, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 # Share of people (among those born while a predecessor code of their county was in force)
 # whose ID numbers still carry the historic code (九台市 220181, 公主岭市 220381 …).

@@ -1,7 +1,11 @@
 """The demo replays April 2022 in order, so the codes tell the press conference's story:
 
-0. 19 April, 20:00 — the residents are registered (`people.REGISTERED_AT`), before the first
-   sampling, so any moment of the round can be viewed as it was (`/codes/?at=2022-04-22T12:00`);
+0. 1 April, 08:00 — the residents are registered (`people.REGISTERED_AT`), before the first
+   sampling, so any moment can be viewed as it was (`/codes/?at=2022-04-22T12:00`);
+0'. 1–20 April — the zones replayed (fangkong.demo.april): positives make communities 封控 and
+   高风险区, the rules release them and find the 无疫小区 of batches 1–11 (1 144 and 99 towns by
+   19 April, 31 中风险区, four of them 低 from 20 April 18:00, batch 11 of 248), the clock swept
+   as the worker would;
 1. 22 April, 23:00 — the 20–22 April round is loaded, results as reported by then;
 2. 22 April, 23:30 — the standard rules are published (positive → red, pooled positive →
    yellow, close contact → red, secondary contact → yellow);
@@ -18,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from fangkong.codes.models import PersonCode
+from fangkong.demo.april import replay_april
 from fangkong.demo.build import build_demo
 from fangkong.policies.actions import do_publish
 from fangkong.policies.models import PolicyVersion
@@ -63,7 +68,19 @@ def yellow_from_seed() -> int:
     )
 
 
-def run_story(residents: int, seed: int, progress: Callable[[int], None] | None = None) -> dict:
+def run_story(
+    residents: int,
+    seed: int,
+    progress: Callable[[int], None] | None = None,
+    *,
+    zones: bool = True,
+) -> dict:
+    """Run the story (see the module's docstring) into the database and return its summary.
+
+    `zones=False` leaves out step 0' (the zones of 1–20 April, the slow part): for tests of
+    codes, clearances and accounts that do not concern zones. `fangkong demo` always replays
+    them."""
+    april = replay_zones(residents, seed) if zones else {"replayed": False}
     first = build_demo(residents=residents, seed=seed, progress=progress, now=ROUND_ONE_LOADED)
     published = [publish_once(name, STANDARD_RULES_AT) for name in STANDARD_RULES]
     published.append(publish_once(SEED_RULE, SEED_RULE_AT))
@@ -80,5 +97,37 @@ def run_story(residents: int, seed: int, progress: Callable[[int], None] | None 
         "first_load": {k: first[k] for k in ("now", "loaded", "rejected", "seconds")},
         "policies": published,
         "seed_rule": {"yellow_at_publish": yellow_after_publish, "yellow_now": yellow_now},
-        "text": second["text"] + "\n" + story,
+        "april": _april_summary(april),
+        "text": second["text"] + "\n" + story + (_april_text() if zones else ""),
     }
+
+
+def replay_zones(residents: int, seed: int) -> dict:
+    """Step 0 and 0': the register loaded on 1 April, then the zones of 1–20 April replayed;
+    nothing when they were replayed before (a 无疫 batch exists)."""
+    from fangkong.demo.people import REGISTERED_AT
+    from fangkong.zones.models import EpidemicFreeBatch
+
+    if EpidemicFreeBatch.objects.exists():
+        return {"replayed": False}
+    build_demo(residents=residents, seed=seed, now=REGISTERED_AT, kinds=("residents",))
+    return replay_april(residents, seed)
+
+
+def _april_summary(april: dict) -> dict:
+    if not april.get("replayed"):
+        return {"replayed": False}
+    return {"replayed": True, "days": april["days"], "seconds": april["seconds"]}
+
+
+def _april_text() -> str:
+    from fangkong.demo.april import at
+    from fangkong.zones.stats import zone_stats
+
+    stats = zone_stats(at(datetime(2022, 4, 20).date(), 0))
+    return (
+        f"\n4月风险区划按规则回放:截至19日中风险区{stats['risk_areas']['medium']}个,"
+        f"无疫小区{stats['epidemic_free']['communities']:,}个、"
+        f"无疫乡镇(街道){stats['epidemic_free']['towns']}个"
+        "(fangkong zones stats --as-of 2022-04-20T00:00)。"
+    )

@@ -118,3 +118,133 @@ def _publish(number: int, level: str, start: datetime, codes: list[str]) -> int:
         at=start,
     )
     return len(codes)
+
+
+# -- the April replay's officer (fangkong.demo.april drives the days) ---------------------------
+#
+# What an officer of the command centre does with what the rules say, through the same actions
+# as the pages: approve and publish the system's automatic proposals (a positive → 封控), place
+# the positive's community in 高风险区, propose the releases the rules find due (三区 at once,
+# 风险区 from 18:00 that day: "自20日18时起"), and publish the 无疫 batches of whatever the rules
+# find eligible. `command` proposes, `command2` approves and publishes (never the same person).
+
+RISK_EFFECTIVE_HOUR = 18
+RELEASE_TITLES = {
+    "prevention": "关于将部分区域调整为防范区的通告",
+    "none": "关于解除部分区域防范区管理的通告",
+    "medium": "关于将部分高风险区调整为中风险区的通告",
+    "low": "关于将部分区域调整为低风险区的通告",
+}
+
+
+def officers():
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    return users.get(username="command"), users.get(username="command2")
+
+
+def approve_automatic(now: datetime) -> list[str]:
+    """Approve and publish the pending automatic proposals (封控 for a positive), and place each
+    such community in 高风险区; returns the communities placed in 封控."""
+    from fangkong.zones.actions import do_approve, do_propose, do_publish_decision
+    from fangkong.zones.models import DecisionSource
+
+    proposer, approver = officers()
+    placed = []
+    pending = ZoneDecision.objects.filter(
+        status=DecisionStatus.PROPOSED, source=DecisionSource.AUTO
+    ).order_by("pk")
+    for decision in pending:
+        do_approve(approver, decision.pk, now)
+        do_publish_decision(approver, decision.pk, now)
+        placed += list(decision.entries.values_list("community_id", flat=True))
+    if placed:
+        high = do_propose(
+            proposer,
+            title="关于将部分区域划为高风险区的通告",
+            scheme=Scheme.RISK_AREAS,
+            entries=[(code, "high") for code in placed],
+            effective_from=now,
+            now=now,
+        )
+        do_approve(approver, high.pk, now)
+        do_publish_decision(approver, high.pk, now)
+    return placed
+
+
+def release_due(assessments, now: datetime) -> dict[str, int]:
+    """One notice per (scheme, level) of the releases the rules find due: 三区 at once, 风险区
+    from 18:00 of the day. Returns {to level: communities}."""
+    from fangkong.engine.zone_rules import RELEASE_ACTION
+    from fangkong.zones.actions import do_approve, do_propose, do_publish_decision
+
+    groups: dict[tuple[str, str], list[str]] = {}
+    schemes = {"plan-2021": Scheme.THREE_ZONES, "edition-9": Scheme.RISK_AREAS}
+    for assessment in assessments:
+        for finding in assessment.due:
+            if finding.action == RELEASE_ACTION and finding.rule_set in schemes:
+                key = (schemes[finding.rule_set], finding.to)
+                groups.setdefault(key, []).append(assessment.code)
+    proposer, approver = officers()
+    done = {}
+    for (scheme, to), codes in sorted(groups.items()):
+        effective = now
+        if scheme == Scheme.RISK_AREAS:
+            effective = now.astimezone(LOCAL).replace(hour=RISK_EFFECTIVE_HOUR, minute=0)
+        decision = do_propose(
+            proposer,
+            title=RELEASE_TITLES[to],
+            scheme=scheme,
+            entries=[(code, to) for code in codes],
+            effective_from=max(effective, now),
+            now=now,
+        )
+        do_approve(approver, decision.pk, now)
+        do_publish_decision(approver, decision.pk, now)
+        done[to] = len(codes)
+    return done
+
+
+def publish_eligible(assessments, now: datetime) -> dict[str, int]:
+    """The next 无疫小区 batch and 无疫乡镇(街道) batch: every community and town the rules find
+    eligible (an award due) in `assessments`, made at `now`. Publication checks each again
+    against those same findings (`as_assessed`) rather than assessing the city once more."""
+    from fangkong.engine.zone_rules import AWARD
+    from fangkong.zones.epidemic_free import do_publish_epidemic_free_batch
+
+    proposer, _ = officers()
+    check = as_assessed(assessments, now)
+    published = {}
+    for kind in ("community", "town"):
+        codes = [
+            a.code for a in assessments if a.kind == kind and any(f.action == AWARD for f in a.due)
+        ]
+        if codes:
+            batch = do_publish_epidemic_free_batch(proposer, kind, codes, now, check=check)
+            published[kind] = batch.number
+        published[f"{kind}_count"] = len(codes)
+    return published
+
+
+def as_assessed(assessments, assessed_at: datetime):
+    """The publication check of fangkong.zones.eligibility.check_batch, answered from an
+    assessment of the whole city made at `assessed_at`, for a batch published at that instant
+    with nothing recorded in between (the city's other labels do not change a town's findings,
+    nor a town's a community's). {code: why it does not qualify}, as check_batch."""
+    from fangkong.engine.zone_rules import AWARD
+
+    found = {a.code: a for a in assessments}
+
+    def check(kind: str, divisions, at: datetime) -> dict[str, str]:
+        if at != assessed_at:
+            raise ValueError("as_assessed: the batch must be published when the city was assessed")
+        refused = {}
+        for division in divisions:
+            assessment = found.get(division.code)
+            award = assessment.finding(AWARD) if assessment else None
+            if award is None or not award.due:
+                refused[division.code] = ";".join(award.reasons) if award else "规则未规定条件"
+        return refused
+
+    return check

@@ -8,7 +8,7 @@ import pytest
 from fangkong.clearances.models import Clearance, EmployerBatch
 from fangkong.codes.queries import explain
 from fangkong.demo.clearances import seed_clearances
-from fangkong.demo.story import SEED_RULE, run_story
+from fangkong.demo.story import SEED_RULE
 from fangkong.engine.gate_rules import LOCAL
 from fangkong.people.models import Person
 
@@ -17,8 +17,8 @@ NOW = datetime(2026, 11, 29, 10, tzinfo=LOCAL)
 
 
 @pytest.fixture
-def cleared(db):
-    unscanned = run_story(residents=2000, seed=7)["unscanned_ids"]
+def cleared(story_city):
+    unscanned = story_city["unscanned_ids"]
     return unscanned, seed_clearances(unscanned, NOW)
 
 

@@ -9,7 +9,6 @@ import time_machine
 from fangkong.checkpoints.models import Checkpoint
 from fangkong.codes.models import PersonCode
 from fangkong.demo.gates import seed_gates
-from fangkong.demo.story import run_story
 from fangkong.engine.gate_rules import LOCAL
 from fangkong.exits.actions import do_request_exit_pass
 from fangkong.people.models import Person
@@ -20,8 +19,7 @@ TODAY = datetime(2026, 11, 29, 10, 0, tzinfo=LOCAL)
 
 
 @pytest.fixture
-def gates():
-    run_story(residents=2000, seed=7)
+def gates(april_city):
     with time_machine.travel(TODAY, tick=False):
         return seed_gates(TODAY)
 
