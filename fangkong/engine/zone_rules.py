@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from fangkong.engine.evaluate import ZoneFact  # the code engine's, read the same way
 from fangkong.engine.policies import (
     DESIGNATION_KINDS,
     RISK_AREAS,
@@ -110,16 +111,6 @@ def local(moment: datetime) -> str:
 
 
 # -- facts ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ZoneFact:
-    """A level of the area from `start_at` (until `end_at`, if set), known from `recorded_at`."""
-
-    level: str
-    start_at: datetime
-    recorded_at: datetime
-    end_at: datetime | None = None
 
 
 @dataclass(frozen=True)

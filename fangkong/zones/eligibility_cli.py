@@ -4,7 +4,6 @@ Writes nothing. The text lists only what is due; `--json` lists every area."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -85,25 +84,14 @@ def _local(value) -> str:
     return local(value)
 
 
-def _moment(value: str):
-    """--as-of: ISO 8601, Beijing time when it has no offset (as every `fangkong` command)."""
-    from fangkong.policies.forms import parse_local_time
-
-    try:
-        return parse_local_time(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"不是有效的时间 {value!r}(应为ISO 8601,如 2022-04-23T08:00 或 "
-            "2022-04-23T08:00:00+08:00)"
-        ) from exc
-
-
 def add_subcommands(zones_sub) -> None:
     """Add `eligible` to the `fangkong zones` subcommands (called by fangkong.zones.cli)."""
+    from fangkong.cli import moment
+
     eligible = zones_sub.add_parser(
         "eligible", help="某一时刻各社区、乡镇(街道)符合的解除、降级与无疫条件及依据"
     )
-    eligible.add_argument("--as-of", type=_moment, help="判定时刻(默认现在;无时区为北京时间)")
+    eligible.add_argument("--as-of", type=moment, help="判定时刻(默认现在;无时区为北京时间)")
     eligible.add_argument("--county", help="只判定一个区县(6位代码,如 220102)")
     eligible.add_argument("--json", action="store_true", help="输出每个地区的判定与依据(JSON)")
     eligible.set_defaults(func=cmd_eligible)
