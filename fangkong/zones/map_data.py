@@ -73,10 +73,17 @@ def shape_names() -> tuple[str, ...]:
     return tuple(_SHAPE_NAME.findall(shapes_path().read_text(encoding="utf-8")))
 
 
-def county_counts(as_of: datetime, scope: frozenset[str] | None = None) -> list[CountyCounts]:
+def county_counts(
+    as_of: datetime,
+    scope: frozenset[str] | None = None,
+    *,
+    standing: dict | None = None,
+    free: dict | None = None,
+) -> list[CountyCounts]:
     """Every current county (of `scope` when given: county codes) by code, with its counts at
     `as_of`. With no scope, any other county a zone row or label names is added, so that the
-    rows always add up to `zones stats`."""
+    rows always add up to `zones stats`. `standing` (`standing_rows(None, as_of)`) and `free`
+    (`totals(as_of)`): what a caller has already read for the same time."""
     drawn = set(shape_names())
     rows = {
         c.code: CountyCounts(c.code, c.name, c.name in drawn)
@@ -90,7 +97,8 @@ def county_counts(as_of: datetime, scope: frozenset[str] | None = None) -> list[
             rows[code] = CountyCounts(code, name, name in drawn)
         return rows.get(code)
 
-    for community, schemes in standing_rows(None, as_of).items():
+    standing = standing_rows(None, as_of) if standing is None else standing
+    for community, schemes in standing.items():
         county = row(community[:6])
         if county is None:
             continue
@@ -99,7 +107,8 @@ def county_counts(as_of: datetime, scope: frozenset[str] | None = None) -> list[
         three, risk = schemes.get(THREE_ZONES), schemes.get(RISK_AREAS)
         if (three and three.level == ZoneLevel.LOCKDOWN) or (risk and risk.level == ZoneLevel.HIGH):
             county.severe += 1
-    for code, kinds in totals(as_of)["by_county"].items():
+    free = totals(as_of) if free is None else free
+    for code, kinds in free["by_county"].items():
         county = row(code)
         if county is not None:
             for key, kind in _FREE_KINDS.items():

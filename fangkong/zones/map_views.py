@@ -43,10 +43,10 @@ def requested_time(request) -> tuple[datetime, str]:
         return timezone.now(), f"时间:“{raw[:40]}”不是有效的时间,应如 2022-04-20T18:00;已显示现在"
 
 
-def map_context(as_of: datetime, scope: frozenset[str] | None = None) -> dict:
+def map_context(as_of: datetime, scope: frozenset[str] | None = None, **read) -> dict:
     """What zones/map_panel.html shows: the rows of the table, their totals, and the data the
-    script draws (json_script)."""
-    rows = county_counts(as_of, scope)
+    script draws (json_script). `read`: `standing`/`free` already read (county_counts)."""
+    rows = county_counts(as_of, scope, **read)
     return {
         "map_rows": rows,
         "map_totals": summed(rows),

@@ -84,7 +84,7 @@ def public(request):
             ],
             "batches": _batches(now),
             "error": error,
-            **map_context(now),
+            **map_context(now, standing=standing, free=free),
         },
         status=400 if error else 200,
     )
