@@ -125,7 +125,8 @@ def _proposal_page(request, form, status=200):
 
 
 def _detail(request, decision: ZoneDecision, reject_form=None, status=200):
-    impact = decision_impact(decision, timezone.now())
+    now = timezone.now()
+    impact = decision_impact(decision, now)
     user = request.user
     may_act = can_decide(user, counties_of(decision))
     return render_staff(
@@ -133,6 +134,7 @@ def _detail(request, decision: ZoneDecision, reject_form=None, status=200):
         "zones/decision.html",
         {
             "decision": decision,
+            "now": now,
             "impact": impact,
             "entries": Paginator(impact.rows, ENTRIES_PER_PAGE).get_page(request.GET.get("page")),
             "can_approve": can_approve(user, decision),

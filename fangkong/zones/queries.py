@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fangkong.audit.models import AuditEntry
 from fangkong.engine.policies import THREE_ZONES, ZONE_LEVELS, ZONE_SCHEMES
@@ -170,7 +170,7 @@ def history(community_code: str, now: datetime | None = None) -> list[HistoryRow
 @dataclass(frozen=True)
 class ImpactRow:
     entry: object  # zones.models.ZoneDecisionEntry, with its community
-    standing: Standing | None  # the level in the decision's scheme now
+    standing: Standing | None  # the level in the decision's scheme before it took effect
     residents: int
 
     @property
@@ -196,15 +196,20 @@ class Impact:
 
 
 def decision_impact(decision, now: datetime) -> Impact:
-    """Who a decision touches: per entry, the community's level in its scheme now and its
-    registered residents (whose codes are re-evaluated when it takes effect)."""
+    """Who a decision touches: per entry, the community's level in its scheme before the
+    decision — now, or, once it is published and in effect, just before its effective time
+    (else it would be compared with itself) — and its registered residents (whose codes are
+    re-evaluated when it takes effect)."""
     from django.db.models import Count
 
     from fangkong.people.models import Person
 
     entries = list(decision.entries.select_related("community__parent"))
     codes = [e.community_id for e in entries]
-    standing = current_zones(codes, now, decision.scheme)
+    before = now
+    if decision.published_at is not None and decision.effective_from <= now:
+        before = decision.effective_from - timedelta(microseconds=1)
+    standing = current_zones(codes, before, decision.scheme)
     residents = dict(
         Person.objects.filter(community_id__in=codes)
         .values("community_id")

@@ -247,6 +247,15 @@ def test_the_impact_counts_the_residents_and_the_communities_that_change(nanguan
     assert [r.standing.level if r.standing else None for r in impact.rows] == [None, "control"]
 
 
+def test_a_published_decision_still_shows_the_level_it_changed(nanguan, people):
+    decision = propose(people["reviewer"], [(nanguan.code, "lockdown")], effective_from=NOW)
+    do_approve(people["centre"], decision.pk, NOW)
+    do_publish_decision(people["centre"], decision.pk, NOW)
+    decision.refresh_from_db()
+    impact = decision_impact(decision, NOW + timedelta(days=1))
+    assert [r.standing for r in impact.rows] == [None] and impact.changing == 1
+
+
 def test_the_clock_is_woken_for_a_future_decision_and_applies_it_at_its_instant(
     nanguan, zone_policies, people
 ):
