@@ -31,6 +31,9 @@ def _signing_keys_in_a_temporary_directory(tmp_path_factory):
 
     settings.KEY_DIR = tmp_path_factory.mktemp("keys")
     settings.EVIDENCE_DIR = tmp_path_factory.mktemp("evidence")
+    # A test's flusher must never claim (replay into the test database, then delete) the spool
+    # files of a developer's running server.
+    settings.GATE_LOG_SPOOL_DIR = tmp_path_factory.mktemp("gatelog")
 
 
 @pytest.fixture(autouse=True)

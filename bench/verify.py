@@ -1,47 +1,29 @@
-"""Benchmarks of code verification: offline in-process, and the online endpoints over HTTP.
+"""Benchmarks of code verification: offline in-process, and the online endpoints over HTTP —
+the code before the change and the current code in the same run.
 
-    .venv/bin/python bench/verify.py                        # everything (≈ 20 min)
-    .venv/bin/python bench/verify.py --skip-http            # in-process only (≈ 1 min)
-    .venv/bin/python bench/verify.py --residents 5000 --duration 10 --connections 16,64 \
-        --configs conf,sync:5 --json /tmp/verify.json
+    .venv/bin/python bench/verify.py --residents 5000 --duration 10 --json /tmp/verify.json
+    .venv/bin/python bench/verify.py --skip-http                  # in-process only (≈ 1 min)
+    .venv/bin/python bench/verify.py --residents 1000 --duration 3 --connections 16 \
+        --skip-before --nodes 1 --skip-profile                    # a quick look
 
-1. In-process (offline verifier): `--tokens` distinct health-code tokens signed with a fresh
-   Ed25519 key (`fangkong.engine.tokens.sign`), then `tokens.verify` alone and followed by
-   `gate_rules.check_code` (a public place's requirements), in one process and then in one
-   process per core in parallel; the same for signing. The raw Ed25519 verify/sign of
-   `cryptography` over the same inputs is timed too: it is the ceiling of this CPU.
-2. HTTP (online verifier, resident phone): a PostgreSQL database `fangkong_bench_verify` is
-   created on the server of `--pg-url` (through the `postgres` maintenance database) and
-   dropped at the end. A child migrates it and builds the demo city as `fangkong demo` does
-   (`fangkong.demo.story.run_story`, i.e. `build_demo` and the published rules), re-evaluates
-   everyone as of now (what the periodic sweep does), creates a public-place checkpoint with
-   `do_create_checkpoint` (its device key), issues `--tokens-http` code tokens through the
-   resident page's own path (`fangkong.residents.page.qr_token`) and `--sessions` signed-in
-   resident sessions (Django's session store, `SESSION_KEY` = person number).
-   Then, for each `--configs` entry, gunicorn serves `fangkong.wsgi:application` with
-   deploy/gunicorn.conf.py (worker class/count/threads overridden on the command line) on
-   127.0.0.1, with the settings of a deployment (DEBUG off, a real secret key, no dev outbox),
-   is warmed up, and wrk drives, for each `--connections`, `--duration` seconds of
-       POST /api/checkpoints/{id}/verify   {"token": …, "scan_id": …}   Bearer <device key>
-       GET  /r/                            Cookie: sessionid=…
-   cycling through the tokens (each request a new scan id, as the verifier page sends) and the
-   sessions. p50/p99 come from wrk's latency histogram; requests/s counts 2xx responses only,
-   and anything else (non-2xx status, socket error, timeout) is an error. CPU seconds of the
-   gunicorn workers, PostgreSQL and wrk are read from /proc around each run, so the cost of a
-   request and who took the two cores are known.
-   Gate log: after the wrk runs, the rows added must lie between the 2xx verify responses and
-   that plus the requests in flight when wrk stopped (≤ connections a run); then an exact
-   check: `--exact` scans over keep-alive connections from 16 threads, each scan id looked up
-   in the table, every one exactly once, and the same scans sent again must add nothing.
-3. Where the time goes: a child replays 2 000 verify requests and 2 000 code pages through
-   django.test.Client on the same database — once timed (wall, SQL statements and SQL time per
-   request through `execute_wrapper`), once under cProfile (top functions by own time, and
-   the cumulative time of the parts that matter).
+1. In-process (offline verifier, verify_offline): tokens signed with a fresh Ed25519 key,
+   `tokens.verify` alone and followed by `gate_rules.check_code`, against the raw Ed25519
+   verify of `cryptography` over the same inputs (the primitive: target ≥ 70 % of its rate).
+2. HTTP (verify_http): a database of the benchmark's own with the demo city (verify_setup).
+   For each `--configs` entry, gunicorn serves first the revision `--before` (exported with
+   `git archive`, verify_before) and then the current code, straight, with the same database,
+   settings and deploy/gunicorn.conf.py; wrk drives `POST /api/checkpoints/{id}/verify`,
+   `GET /r/` and `GET /r/code.json` (when the code has it) at each of `--connections`, with
+   CPU a request per tier (app, PostgreSQL, wrk, nginx) and the gate log checked after it
+   settles (verify_gatelog). Then the current code behind nginx (verify_proxy, verify_nginx) on
+   `--nodes` nodes, and verify at `--overload-factor` × its capacity with the admission guard
+   on: served rate, waits from nginx's access log, 503s with Retry-After, every 2xx scan in the
+   gate log exactly once.
+3. Where the time goes (verify_profile): requests replayed through django.test.Client, timed
+   and under cProfile.
 
-The parts: `verify_offline` (1), `verify_http` (2) with `verify_server` (gunicorn, wrk, CPU
-meters), `verify_profile` (3); `common` holds what every benchmark shares.
-
-Needs wrk (`apt-get install -y wrk`) and gunicorn (requirements.txt) for part 2.
+The report ends with the targets, met or not, and a Markdown summary (verify_report).
+Needs wrk and nginx (`apt-get install -y wrk nginx`) and gunicorn (requirements.txt).
 Figures and their analysis: bench/README.md (section bench/verify.py).
 """
 
@@ -51,6 +33,7 @@ import argparse
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -58,24 +41,30 @@ from pathlib import Path
 import verify_http
 import verify_offline
 import verify_profile
+import verify_report
+import verify_setup
 from common import add_pg_url, child_main, load_average, machine, parse, write_json
+from verify_before import DEFAULT_REVISION
 
-TARGETS = {"offline_verify_per_core": verify_offline.TARGET_PER_CORE, **verify_http.TARGETS}
-# The candidates tried when --configs is not given: deploy/gunicorn.conf.py as it is ("conf":
-# gthread, 2×cores+1 processes of 2 threads), sync workers at the classic 2×cores+1, and fewer
-# processes with more threads.
-DEFAULT_CONFIGS = "conf,sync:5,gthread:2x8,gthread:4x4"
+TARGETS = {"offline_verify_per_core": verify_offline.TARGET_PER_CORE, **verify_report.TARGETS}
+# deploy/gunicorn.conf.py as it is; others (sync:5, gthread:4x4, …) on request: each costs
+# about three minutes with the code before.
+DEFAULT_CONFIGS = "conf"
 CHILDREN = {
     "offline": verify_offline.child_offline,
-    "setup": verify_http.child_setup,
+    "setup": verify_setup.child_setup,
     "profile": verify_profile.child_profile,
 }
 
 
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--residents", type=int, default=20_000, help="demo city size")
-    parser.add_argument("--duration", type=int, default=15, help="seconds of each wrk run")
+    parser.add_argument("--residents", type=int, default=5_000, help="demo city size")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk run")
     parser.add_argument(
         "--connections", default="16,64", help="wrk connection counts, comma-separated"
     )
@@ -86,6 +75,29 @@ def main() -> None:
         "is) or class:workers[xthreads], e.g. sync:5, gthread:4x4",
     )
     add_pg_url(parser)
+    parser.add_argument(
+        "--before", default=DEFAULT_REVISION, help="the revision to compare with (git archive)"
+    )
+    parser.add_argument("--skip-before", action="store_true", help="the current code only")
+    parser.add_argument(
+        "--nodes", default="1,2", help="gunicorn nodes behind nginx, comma-separated ('' = none)"
+    )
+    parser.add_argument(
+        "--max-conns",
+        type=int,
+        help="nginx max_conns of the node in the 3× run (default: twice its threads, as "
+        "deploy/render_nginx.py)",
+    )
+    parser.add_argument(
+        "--max-queue-seconds",
+        type=float,
+        help="FANGKONG_ADMISSION_MAX_QUEUE_SECONDS for the nodes (default: the app's own)",
+    )
+    parser.add_argument("--skip-overload", action="store_true", help="no run at 3× capacity")
+    parser.add_argument("--overload-factor", type=float, default=3.0)
+    parser.add_argument(
+        "--overload-connections", type=int, default=512, help="wrk connections of the 3× run"
+    )
     parser.add_argument("--skip-http", action="store_true", help="in-process part only")
     parser.add_argument("--skip-offline", action="store_true", help="HTTP part only")
     parser.add_argument("--tokens", type=int, default=20_000, help="tokens for part 1")
@@ -99,6 +111,12 @@ def main() -> None:
         "--profile-page", type=int, default=500, help="code pages profiled (≈ 0.1 s each)"
     )
     parser.add_argument("--skip-profile", action="store_true", help="no part 3")
+    parser.add_argument(
+        "--session-store",
+        choices=("db", "redis"),
+        default="db",
+        help="FANGKONG_SESSION_STORE of the servers (redis: FANGKONG_REDIS_URL or the local one)",
+    )
     parser.add_argument("--seed", type=int, default=20220421)
     parser.add_argument("--keep", action="store_true", help="keep the database and the files")
     parser.add_argument("--verbose", action="store_true", help="print wrk's own output")
@@ -109,8 +127,14 @@ def main() -> None:
     if args.child:
         child_main(CHILDREN, args)
         return
-    args.connections = [int(c) for c in args.connections.split(",") if c]
+    args.connections = _ints(args.connections)
+    args.nodes = _ints(args.nodes)
+    args.overload = not args.skip_overload
     args.configs = [c for c in args.configs.split(",") if c]
+    if any(c.startswith("granian") for c in args.configs) and not shutil.which(
+        "granian", path=str(Path(sys.executable).parent)
+    ):
+        raise SystemExit("granian is not installed in this environment (pip install granian)")
     args.secret_key = secrets.token_urlsafe(48)
 
     out: dict = {
@@ -133,11 +157,13 @@ def main() -> None:
             verify_http.part_http(args, out)
     finally:
         if args.keep:
-            print(f"kept: {args.data} and database {verify_http.BENCH_DB}")
+            print(f"kept: {args.data} and database {verify_setup.BENCH_DB}")
         else:
             shutil.rmtree(args.data, ignore_errors=True)
     out["load_end"] = load_average()
-    print(f"\nload average at the end: {out['load_end']}")
+    out["targets_met"] = verify_report.targets(out)
+    out["summary_md"] = verify_report.summary(out)
+    print(f"\nload average at the end: {out['load_end']}\n\n{out['summary_md']}")
     write_json(args.json, out)
 
 

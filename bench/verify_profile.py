@@ -1,7 +1,8 @@
-"""Part 3 of the verification benchmark, where the time goes: verify requests and code pages
-replayed in one process through django.test.Client — once timed (wall, SQL statements and SQL
-time per request), once under cProfile (the top functions by own time, and the cumulative time
-of the parts that matter).
+"""Part 3 of the verification benchmark, where the time goes: verify requests (into
+fangkong.wsgi.application, as gunicorn sends them, so a hot path in front of Django is
+included) and code pages (through django.test.Client) replayed in one process — once timed
+(wall, SQL statements and SQL time per request), once under cProfile (the top functions by own
+time, and the cumulative time of the parts that matter).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ COMMON_PARTS = (
     ("  session load (SELECT)", "sessions/backends/db.py", "load"),
 )
 VERIFY_PARTS = (
+    ("WSGI fast path in front of Django, whole request", "checkpoints/fastpath.py", "__call__"),
+    ("  gate log: into the spool", "checkpoints/gatelog.py", "record"),
     *COMMON_PARTS,
     ("  Ninja operation: auth, parse, view, response", "ninja/operation.py", "run"),
     ("    device key auth (cached)", "checkpoints/api.py", "authenticate"),
@@ -44,20 +47,14 @@ PAGE_PARTS = (
     *COMMON_PARTS,
     ("  resident_required: Person (SELECT)", "residents/session.py", "current_person"),
     ("  home view", "residents/views.py", "home"),
-    ("    code_page", "residents/page.py", "code_page"),
-    ("      person_facts (SELECTs)", "codes/queries.py", "person_facts"),
-    ("      published_policies (SELECT + parse)", "policies/queries.py", "published_policies"),
-    ("      evaluate", "engine/evaluate.py", "evaluate"),
-    ("      _sync_stored_code (SELECT)", "residents/page.py", "_sync_stored_code"),
-    ("      issue_code_token", "codes/tokens.py", "issue_code_token"),
-    ("        latest_negative_antigen (SELECT)", "codes/tokens.py", "latest_negative_antigen"),
-    ("        keys.active_key (SELECT)", "signing/keys.py", "active_key"),
+    ("    stored_page", "residents/page.py", "stored_page"),
+    ("      person, code, antigen (SELECT)", "residents/page.py", "_read_person"),
+    ("      samplings and results (SELECT)", "residents/page.py", "_read_testing"),
+    ("      clears (published_policies)", "residents/page.py", "_reasons"),
+    ("      sign_code_token", "codes/tokens.py", "sign_code_token"),
+    ("        keys.active_key", "signing/keys.py", "active_key"),
     ("        Ed25519 sign (OpenSSL)", "~", "<method 'sign' of"),
-    ("    QR as SVG (segno), all", "residents/qr.py", "qr_svg"),
-    ("      segno.make (encode, choose the mask)", "segno/__init__.py", "make"),
-    ("        choosing the mask (8 tried)", "segno/encoder.py", "find_and_apply_best_mask"),
-    ("      SVG writing", "segno/__init__.py", "svg_inline"),
-    ("    latest antigen test (SELECT)", "django/db/models/query.py", "first", "home"),
+    ("    clearance requests", "residents/views.py", "_with_titles"),
     ("    render (template)", "django/shortcuts.py", "render"),
     ("SQL: Django cursor.execute, all", "django/db/backends/utils.py", "execute"),
     ("SQL: psycopg waiting for the server, all", "psycopg/connection.py", "wait"),
@@ -145,6 +142,32 @@ def _profile_of(client, requests: list, parts) -> dict:
     }
 
 
+class WsgiClient:
+    """Requests straight into fangkong.wsgi.application, as gunicorn makes them: where a hot
+    path stands in front of Django, django.test.Client would miss it (it calls Django's handler
+    only)."""
+
+    def __init__(self):
+        from django.test import RequestFactory
+
+        import fangkong.wsgi
+
+        self.app = fangkong.wsgi.application
+        self.factory = RequestFactory(HTTP_HOST="127.0.0.1")
+
+    def post(self, path, body, content_type, **extra):
+        from types import SimpleNamespace
+
+        environ = self.factory.post(path, body, content_type=content_type, **extra).environ
+        status: list[str] = []
+        chunks = self.app(environ, lambda line, headers, exc_info=None: status.append(line))
+        try:
+            b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        return SimpleNamespace(status_code=int(status[0].split()[0]))
+
+
 def child_profile(args) -> dict:
     setup_django()
     from django.test import Client
@@ -175,11 +198,10 @@ def child_profile(args) -> dict:
 
         return call
 
-    client = Client(HTTP_HOST="127.0.0.1")
     out = {}
-    for name, make, n, parts in (
-        ("verify", verify_call, args.profile, VERIFY_PARTS),
-        ("page", page_call, args.profile_page, PAGE_PARTS),
+    for name, make, n, parts, client in (
+        ("verify", verify_call, args.profile, VERIFY_PARTS, WsgiClient()),
+        ("page", page_call, args.profile_page, PAGE_PARTS, Client(HTTP_HOST="127.0.0.1")),
     ):
         for i in range(100):  # warm: imports, caches, connection
             make(i)(client)

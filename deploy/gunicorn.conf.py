@@ -3,9 +3,11 @@
     gunicorn --config deploy/gunicorn.conf.py fangkong.wsgi:application
 
 Behind a reverse proxy that terminates TLS and serves /static/ (or let WhiteNoise serve it after
-`collectstatic`). Settings come from the environment (FANGKONG_*: DATABASE_URL, SECRET_KEY or
-SECRET_KEY_FILE, ALLOWED_HOSTS, SECURE_COOKIES=1 behind TLS for the HTTPS redirect, HSTS and
-secure cookies (README, "Running in production"); DEBUG stays off).
+`collectstatic`): the repo's nginx (deploy/nginx.conf, docs/scaling.md) in front of N such
+nodes, with FANGKONG_TRUST_REQUEST_START=1 so the overload guard (fangkong/base/admission.py)
+reads the stamp nginx puts on each request. Settings come from the environment (FANGKONG_*:
+DATABASE_URL, SECRET_KEY or SECRET_KEY_FILE, ALLOWED_HOSTS, SECURE_COOKIES=1 behind TLS for the
+HTTPS redirect, HSTS and secure cookies (README, "Running in production"); DEBUG stays off).
 
 Every setting below can be changed without editing this file: FANGKONG_BIND, FANGKONG_WORKERS,
 FANGKONG_THREADS and FANGKONG_WORKER_CLASS here, or gunicorn's own command-line flags, which win
@@ -36,7 +38,8 @@ threads = int(os.environ.get("FANGKONG_THREADS", 2))
 # pages, faster restarts) and a broken deployment fails at start, not at the first request.
 # Nothing opens a database connection at import, so no connection is shared across the fork.
 preload_app = True
-# Verifier devices and phones keep their connection between scans.
+# Verifier devices and phones keep their connection between scans; nginx keeps its connections
+# to the node for 4 s, under this, so it never reuses one the node is closing.
 keepalive = 5
 # A request that takes this long is stuck (the slowest page is a fraction of a second).
 timeout = 30

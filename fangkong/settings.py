@@ -164,6 +164,48 @@ else:
             else {},
         }
     }
+# A streaming replica of the PostgreSQL primary (docs/scaling.md): the resident page and the
+# verifier may read from it (fangkong.base.replica); everything else reads and writes `default`.
+# Tests point it at `default` (MIRROR) so the routed paths run on the same data.
+REPLICA_DATABASE_URL = os.environ.get("FANGKONG_REPLICA_DATABASE_URL", "")
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(REPLICA_DATABASE_URL, conn_max_age=60),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["fangkong.base.replica.ReplicaRouter"]
+
+# Where sessions live (docs/scaling.md, "Sessions"): `db` (the default, needs nothing but the
+# database every node shares) or `redis` (FANGKONG_REDIS_URL; cached_db: read from Redis,
+# written through to the database, so a Redis restart signs nobody out).
+SESSION_STORE = os.environ.get("FANGKONG_SESSION_STORE", "db")
+REDIS_URL = os.environ.get("FANGKONG_REDIS_URL", "redis://127.0.0.1:6379/0")
+if SESSION_STORE == "redis":
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "sessions": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "fangkong",
+        },
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
+elif SESSION_STORE != "db":
+    raise ImproperlyConfigured("FANGKONG_SESSION_STORE must be `db` or `redis`")
+
+# The overload guard (fangkong.base.admission): a request that waited in the queues longer than
+# this before the app got it is answered 503 at once. The stamp it reads is believed only
+# behind the repo's nginx (deploy/nginx.conf), which overwrites whatever a client sent.
+ADMISSION_MAX_QUEUE_SECONDS = float(os.environ.get("FANGKONG_ADMISSION_MAX_QUEUE_SECONDS", "1.0"))
+TRUST_REQUEST_START = env_bool("FANGKONG_TRUST_REQUEST_START", False)
+# The verifier's gate log: each app process appends scans to a spool file here and a flusher
+# writes them in batches (docs/verify-hot-path.md). Local disk of the node; after a node dies
+# its files are replayed by any process that finds them (or `fangkong gatelog drain`).
+GATE_LOG_SPOOL_DIR = Path(os.environ.get("FANGKONG_GATE_LOG_SPOOL_DIR", DATA_DIR / "gatelog"))
+# Scans a second one checkpoint's device key may send to one app process (429 beyond): a gate
+# scans a few people a second; a flood from one key is a stolen or broken device.
+CHECKPOINT_SCANS_PER_SECOND = int(os.environ.get("FANGKONG_CHECKPOINT_SCANS_PER_SECOND", "50"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [

@@ -6,6 +6,7 @@ offline queue uploaded twice finds its record already there and changes nothing.
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -16,8 +17,10 @@ from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from fangkong.audit.actions import record
+from fangkong.base.replica import read_connection, replica_reads
+from fangkong.checkpoints import gatelog
 from fangkong.checkpoints.models import Checkpoint, CheckpointType, GateScan, Mode, Outcome
-from fangkong.codes.tokens import live_colour
+from fangkong.codes.models import PersonCode
 from fangkong.engine import tokens
 from fangkong.engine.gate_rules import Decision, Requirements, check_code
 from fangkong.signing import keys
@@ -53,7 +56,9 @@ class UploadReport:
 
 
 def requirements_of(checkpoint: Checkpoint) -> Requirements:
-    return checkpoint.type.parsed
+    # access.py parses them once when it caches the checkpoint.
+    cached = getattr(checkpoint, "requirements", None)
+    return cached if cached is not None else checkpoint.type.parsed
 
 
 def do_create_checkpoint(
@@ -75,26 +80,70 @@ def do_create_checkpoint(
     return checkpoint, device_key
 
 
-def _judge(checkpoint, token, now, direction) -> tuple[Decision, str, dict, int | None, str]:
-    """(decision, kind, claims, person id, live colour) for one token, never raising."""
+def _judge(checkpoint, token, now, direction, scan_uuid, asked_for):
+    """(decision, kind, claims, person id, live colour, first answer) for one token, never
+    raising. For a health code the live colour and an earlier copy of this scan come in one
+    statement (`asked_for`: the device chose the scan id, so it may be a retry)."""
     req = requirements_of(checkpoint)
     try:
         verified = keys.verify(token, now, req.kinds)
     except tokens.TokenError as error:
-        return Decision(False, (error.reason,)), "", {}, None, ""
+        first = _earlier(None, scan_uuid)[1] if asked_for else None
+        return Decision(False, (error.reason,)), "", {}, None, "", first
     claims = verified.claims
     person_id = keys.person_from_ref(claims.get("sub"))
     if person_id is None:
-        return Decision(False, (UNKNOWN_HOLDER,)), verified.kind, claims, None, ""
+        first = _earlier(None, scan_uuid)[1] if asked_for else None
+        return Decision(False, (UNKNOWN_HOLDER,)), verified.kind, claims, None, "", first
     if verified.kind == tokens.CODE:
-        colour = live_colour(person_id)
-        return check_code(req, claims, now, colour), verified.kind, claims, person_id, colour
+        colour, first = _earlier(person_id, scan_uuid if asked_for else None)
+        decision = check_code(req, claims, now, colour)
+        return decision, verified.kind, claims, person_id, colour, first
     from fangkong.exits.gate import check_pass_at_gate
 
     if direction not in ("exit", "return"):
-        return Decision(False, ("请选择出门或回小区",)), verified.kind, claims, person_id, ""
+        return Decision(False, ("请选择出门或回小区",)), verified.kind, claims, person_id, "", None
     decision = check_pass_at_gate(claims, checkpoint.community_id, direction, now)
-    return decision, verified.kind, claims, person_id, ""
+    return decision, verified.kind, claims, person_id, "", None
+
+
+def _earlier(person_id: int | None, scan_uuid: uuid.UUID | None) -> tuple[str, Verdict | None]:
+    """(the person's stored colour — no row: green —, the first answer to this scan id if it is
+    already in the gate log or in this process's spool). One statement on the read connection
+    (a replica, when there is one): checkpoints ask this on every scan, and the ORM's query
+    building would cost several times the query itself."""
+    spooled = gatelog.pending(scan_uuid) if scan_uuid is not None else None
+    if spooled is not None:
+        scan_uuid = None  # answered from memory; the colour is still needed
+    if person_id is None and scan_uuid is None:
+        return "green", _verdict_of(spooled, recorded=False) if spooled else None
+    with replica_reads():
+        db = read_connection()
+        codes = db.ops.quote_name(PersonCode._meta.db_table)
+        scans = db.ops.quote_name(GateScan._meta.db_table)
+        scan_key = GateScan._meta.get_field("scan_id").get_db_prep_value(scan_uuid, db)
+        with db.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.colour, s.outcome, s.reasons, s.kind, s.colour, s.mode "  # noqa: S608
+                f"FROM (SELECT 1 AS one) AS q LEFT JOIN {codes} AS c ON c.person_id = %s "
+                f"LEFT JOIN {scans} AS s ON s.scan_id = %s",
+                [person_id, scan_key],
+            )
+            colour, outcome, reasons, kind, scan_colour, mode = cursor.fetchone()
+    if spooled is not None:
+        return colour or "green", _verdict_of(spooled, recorded=False)
+    if outcome is None:
+        return colour or "green", None
+    first = Verdict(
+        outcome=outcome,
+        reasons=json.loads(reasons) if isinstance(reasons, str) else list(reasons),
+        scan_id=str(scan_uuid),
+        recorded=False,
+        kind=kind,
+        colour=scan_colour,
+        mode=mode,
+    )
+    return colour or "green", first
 
 
 def do_verify(
@@ -107,12 +156,22 @@ def do_verify(
     tube: str = "",
     pool_size: int = 10,
     user=None,
+    batched: bool = False,
 ) -> Verdict:
     """Online verification: the token, the live code, the checkpoint's requirements; the scan
-    goes into the gate log once."""
+    goes into the gate log once. The Ninja route and the hot path (fastpath.py) both come here.
+
+    A health-code scan is written to the gate log now, or (`batched`, the hot path) spooled for
+    the batched gate log (gatelog.py) and answered at once. An exit pass (its passage changes
+    the pass) and a testing-site scan with a tube (it records a sampling) commit here, with
+    their row, before the answer."""
     user = user if getattr(user, "is_authenticated", False) else None  # a device has no user
     scan_uuid = uuid.UUID(scan_id) if scan_id else uuid.uuid4()
-    decision, kind, claims, person_id, colour = _judge(checkpoint, token, now, direction)
+    decision, kind, claims, person_id, colour, first = _judge(
+        checkpoint, token, now, direction, scan_uuid, asked_for=bool(scan_id)
+    )
+    if first is not None:  # a retry of a scan already logged: its first answer stands
+        return first
     scan = GateScan(
         scan_id=scan_uuid,
         checkpoint=checkpoint,
@@ -127,18 +186,20 @@ def do_verify(
         direction=direction if kind == tokens.EXIT else "",
         recorded_by=user,
     )
+    samples = person_id is not None and requirements_of(checkpoint).records_sampling and tube
+    if kind != tokens.EXIT and not samples:
+        gatelog.record(scan, batched=batched)
+        return _verdict_of(scan, recorded=True, claims=claims)
     with transaction.atomic():
-        if kind != tokens.EXIT:
-            _commit_without_waiting_for_disk()
         inserted = _insert_once(scan)
         if inserted and decision.passed and kind == tokens.EXIT:
             from fangkong.exits.gate import do_record_passage
 
             do_record_passage(claims["pid"], direction, now, checkpoint.pk)
-    if not inserted:  # a retry of a scan already logged: its first answer stands
+    if not inserted:  # a copy raced this one in
         return _verdict_of(GateScan.objects.get(scan_id=scan_uuid), recorded=False)
     verdict = _verdict_of(scan, recorded=True, claims=claims)
-    if person_id is not None and requirements_of(checkpoint).records_sampling and tube:
+    if samples:
         verdict.sampling = _record_sampling(checkpoint, person_id, tube, pool_size, now, user)
     return verdict
 
@@ -162,17 +223,6 @@ def _insert_once(scan: GateScan) -> bool:
     if row is not None:
         scan.pk = row[0]
     return row is not None
-
-
-def _commit_without_waiting_for_disk() -> None:
-    """A health-code scan's log record need not wait for its WAL flush: PostgreSQL's
-    asynchronous commit (for this transaction only) never corrupts or reorders, and after a
-    server crash loses at most the last ~0.6 s of scans (3 × wal_writer_delay). Waiting for the
-    disk costs ~4 ms a commit here and caps a gate at a few hundred scans a second
-    (bench/RESULTS.md). Exit-pass passages change a pass's state and keep the full wait."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _verdict_of(scan: GateScan, *, recorded: bool, claims: dict | None = None) -> Verdict:

@@ -8,14 +8,16 @@ import uuid
 from dataclasses import asdict
 from typing import Literal
 
+from django.http import JsonResponse
 from django.utils import timezone
 from ninja import Field, Router, Schema
-from ninja.errors import HttpError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer, django_auth
 
 from fangkong.api_errors import refusals
 from fangkong.checkpoints.access import checkpoint_for_device, checkpoint_for_request
 from fangkong.checkpoints.actions import do_upload_scans, do_verify
+from fangkong.checkpoints.fastpath import throttled
 from fangkong.engine import tokens
 from fangkong.signing import keys
 
@@ -26,8 +28,11 @@ MAX_UPLOAD = 5000
 class DeviceKey(HttpBearer):
     def authenticate(self, request, token):
         checkpoint = checkpoint_for_device(token)
-        if checkpoint is not None:
-            request.auth_checkpoint = checkpoint
+        if checkpoint is None:
+            # A device that sends a key means to be a device: a wrong key is 401, not a fall
+            # through to the session check (whose CSRF refusal would say 403 for the same thing).
+            raise AuthenticationError()
+        request.auth_checkpoint = checkpoint
         return checkpoint
 
 
@@ -116,17 +121,24 @@ class VerdictOut(Schema):
 
 @router.post(
     "/checkpoints/{checkpoint_id}/verify",
-    response={200: VerdictOut, **refusals(400, 401, 403, 404, 422)},
+    response={200: VerdictOut, **refusals(400, 401, 403, 404, 422, 429)},
     auth=AUTH,
 )
 def verify(request, checkpoint_id: int, payload: VerifyIn):
-    """Verify a scanned QR: pass or deny with reasons. The scan is logged once per scan_id."""
+    """Verify a scanned QR: pass or deny with reasons. The scan is logged once per scan_id.
+    A checkpoint scanning faster than a gate can (CHECKPOINT_SCANS_PER_SECOND, per app
+    process) is answered 429 with Retry-After. Devices' requests are served by the hot path
+    (fangkong/checkpoints/fastpath.py), which answers exactly as this route does."""
     checkpoint = checkpoint_for_request(request, checkpoint_id)
     if payload.scan_id is not None:
         try:
             uuid.UUID(payload.scan_id)
         except ValueError:
             raise HttpError(422, "scan_id 应为UUID") from None
+    limited = throttled(checkpoint.pk)
+    if limited is not None:
+        wait, reason = limited
+        return JsonResponse({"detail": reason}, status=429, headers={"Retry-After": str(wait)})
     verdict = do_verify(
         checkpoint,
         payload.token,

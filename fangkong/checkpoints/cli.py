@@ -1,4 +1,5 @@
-"""`fangkong checkpoint create|list`: checkpoints and the device keys their scanners use."""
+"""`fangkong checkpoint create|list`: checkpoints and the device keys their scanners use.
+`fangkong gatelog drain`: commit the gate-log spools of app processes that died (gatelog.py)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,19 @@ def cmd_checkpoint(args) -> int:
     return 0
 
 
+def cmd_gatelog_drain(args) -> int:
+    from fangkong.checkpoints.gatelog import recover, spool_dir
+
+    directory = spool_dir()
+    scans = recover(directory)
+    left = sorted(p.name for p in directory.glob("*.log")) if directory.is_dir() else []
+    if args.json:
+        print(json.dumps({"replayed": scans, "held": left}, ensure_ascii=False))
+        return 0
+    print(f"已补录 {scans} 条通行记录(重复的只记一次);仍被运行中的进程持有的文件:{len(left)} 个")
+    return 0
+
+
 def add_commands(sub) -> None:
     checkpoint = sub.add_parser("checkpoint", help="卡口:创建(含设备密钥)、列出")
     checkpoint_sub = checkpoint.add_subparsers(dest="checkpoint_command", required=True)
@@ -69,3 +83,8 @@ def add_commands(sub) -> None:
     listing = checkpoint_sub.add_parser("list", help="列出卡口")
     listing.add_argument("--json", action="store_true")
     checkpoint.set_defaults(func=cmd_checkpoint)
+    gatelog = sub.add_parser("gatelog", help="通行记录:补录已停止的进程未写入数据库的扫码")
+    gatelog_sub = gatelog.add_subparsers(dest="gatelog_command", required=True)
+    drain = gatelog_sub.add_parser("drain", help="补录无人持有的暂存文件,然后删除")
+    drain.add_argument("--json", action="store_true")
+    drain.set_defaults(func=cmd_gatelog_drain)

@@ -112,3 +112,18 @@ class GateScan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.checkpoint_id} {self.outcome} @ {self.scanned_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CacheGeneration(models.Model):
+    """One counter, bumped in the transaction of any change to what verifiers cache (a
+    checkpoint, a checkpoint type, a device key, a signing key): each process compares it with
+    the one its caches were filled under, at most once a second (docs/verify-hot-path.md)."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "核验缓存版本"
+        verbose_name_plural = "核验缓存版本"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -62,10 +62,13 @@ def cmd_worker(args) -> int:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from fangkong.checkpoints.gatelog import recover
     from fangkong.clearances.sweep import sweep_evidence
     from fangkong.clock.scheduling import schedule
 
     now = timezone.now()
+    # Gate-log spools left by app processes on this node that died (docs/verify-hot-path.md).
+    recover()
     # Catch up at once (after a stop of hours, say), then the sweep keeps itself scheduled.
     schedule(now)
     schedule(now, sweep_evidence)

@@ -50,16 +50,31 @@ def latest_negative_antigen(person_id: int, now: datetime) -> datetime | None:
 def issue_code_token(
     person: Person, colour: str, testing: PersonTestState, now: datetime
 ) -> CodeToken:
+    antigen = latest_negative_antigen(person.pk, now)
+    return sign_code_token(person.pk, person.name, person.id_number, colour, testing, antigen, now)
+
+
+def sign_code_token(
+    person_id: int,
+    name: str,
+    id_number: str,
+    colour: str,
+    testing: PersonTestState,
+    antigen_negative_at: datetime | None,
+    now: datetime,
+) -> CodeToken:
+    """The same token, for a caller that read the person and their latest negative antigen
+    test itself (the resident page reads them in one query with the stored code)."""
     ttl = settings.CODE_TOKEN_TTL_SECONDS
     claims = {
         "v": 1,
-        "sub": keys.person_ref(person.pk),
+        "sub": keys.person_ref(person_id),
         "iat": int(now.timestamp()),
         "exp": int(now.timestamp()) + ttl,
         "col": colour,
-        "nm": mask_name(person.name),
-        "idm": mask(person.id_number),
-        **testing_claims(testing, latest_negative_antigen(person.pk, now)),
+        "nm": mask_name(name),
+        "idm": mask(id_number),
+        **testing_claims(testing, antigen_negative_at),
     }
     token = keys.issue(tokens.CODE, claims, now)
     return CodeToken(token, claims, now + timedelta(seconds=ttl))

@@ -18,6 +18,7 @@ from fangkong.clearances.actions import ClearanceError, _audit_actor, do_appeal,
 from fangkong.clearances.evidence import request_bytes, resident_may_read
 from fangkong.clearances.evidence import response as evidence_response
 from fangkong.clearances.models import OPEN_STATUSES, Channel, Clearance, Evidence
+from fangkong.codes.queries import explain
 from fangkong.engine import clearances as machine
 from fangkong.ingest.limits import body_limit
 from fangkong.policies.queries import published_policies
@@ -50,6 +51,9 @@ def clearing(request, policy_id: str):
             return redirect("residents:clear", policy_id=policy_id)
     page = code_page(person, now)
     reason = next((r for r in page.code.reasons if r.policy == policy_id), None)
+    # On demand, for this one reason: the facts behind it (the code page itself never
+    # evaluates; a resident asking "why" is rare enough to afford it).
+    explained = next((r for r in explain(person, now).reasons if r.policy == policy_id), None)
     requests = list(
         Clearance.objects.filter(person=person, policy_id=policy_id)
         .prefetch_related("evidence")
@@ -73,6 +77,7 @@ def clearing(request, policy_id: str):
         {
             "policy": policy,
             "reason": reason,
+            "facts": explained.facts if (reason and explained) else (),
             "requests": requests,
             "can_appeal": reason is not None and not any(r.is_open for r in requests),
             "description": request.POST.get("description", ""),

@@ -1,20 +1,27 @@
-"""The resident's phone pages: sign-in by one-time code, the code page with its QR, the code's
-history, antigen self-test reports, and the dev outbox (clearing a reason: residents.appeals)."""
+"""The resident's phone pages: sign-in by one-time code, the code page with its QR and the QR's
+renewal (code.json) and offline copy (sw.js), the code's history, antigen self-test reports, and
+the dev outbox (clearing a reason: residents.appeals)."""
 
 from __future__ import annotations
 
+import json
 import time
+from functools import cache
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.contrib.staticfiles import finders
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from fangkong.accounts.throttle import client_address
+from fangkong.base.replica import replica_reads
 from fangkong.clearances.models import Clearance
 from fangkong.codes.history import described, titles_of
 from fangkong.codes.models import CodeChange
@@ -22,11 +29,17 @@ from fangkong.residents import otp
 from fangkong.residents.actions import AntigenError, do_report_antigen
 from fangkong.residents.forms import AntigenForm, CodeForm, IdNumberForm
 from fangkong.residents.models import OutboxMessage
-from fangkong.residents.page import code_page, qr_token
-from fangkong.residents.session import resident_required, sign_in, sign_out
-from fangkong.testing.models import AntigenTest
+from fangkong.residents.page import stored_page
+from fangkong.residents.session import SESSION_KEY, resident_required, sign_in, sign_out
 
-COLOUR_LABELS = {"green": "绿码", "yellow": "黄码", "red": "红码"}
+# What the service worker keeps so that the page opens with no network (docs/resident-page.md).
+SHELL_ASSETS = (
+    "fangkong/resident.css",
+    "fangkong/favicon.svg",
+    "fangkong/vendor/htmx-2.0.11.min.js",
+    "fangkong/vendor/qrcode-generator-1.4.4.js",
+    "fangkong/resident.js",
+)
 
 
 def _next_url(request) -> str:
@@ -95,35 +108,37 @@ def logout(request):
     return redirect("residents:login")
 
 
-def _qr_context(token) -> dict:
-    # The phone draws the QR from the token (static/fangkong/resident.js).
-    return {
-        "token": token,
-        "refresh_seconds": max(15, settings.CODE_TOKEN_TTL_SECONDS - 30),
-    }
+def _signed_in_id(request) -> int | None:
+    # Read before `replica_reads()`: a session just created may not have reached the replica.
+    return request.session.get(SESSION_KEY)
 
 
 @never_cache
-@resident_required
 def home(request):
-    now = timezone.now()
-    page = code_page(request.resident, now)
+    person_id, now = _signed_in_id(request), timezone.now()
+    page = None
+    if person_id is not None:
+        with replica_reads():
+            page = stored_page(person_id, now)
+            # Requests made for them (any channel): open ones to follow, decided ones with the
+            # reason, an override's reason included.
+            clearances = (
+                _with_titles(
+                    Clearance.objects.filter(person_id=person_id).order_by("-submitted_at")[:5]
+                )
+                if page is not None and page.has_clearances
+                else []
+            )
+    if page is None:
+        return redirect(f"/r/login/?next={request.path}")
     return render(
         request,
         "residents/home.html",
         {
             "page": page,
-            "colour_label": COLOUR_LABELS[page.code.colour],
-            "antigen_form": AntigenForm(initial={"tested_at": timezone.localtime(now)}),
-            "latest_antigen": AntigenTest.objects.filter(person=request.resident)
-            .order_by("-tested_at")
-            .first(),
-            # Requests made for them (any channel): open ones to follow, decided ones with the
-            # reason, an override's reason included.
-            "clearances": _with_titles(
-                Clearance.objects.filter(person=request.resident).order_by("-submitted_at")[:5]
-            ),
-            **_qr_context(page.token),
+            "colour_label": page.code.label,
+            "latest_antigen": page.latest_antigen,
+            "clearances": clearances,
         },
     )
 
@@ -137,12 +152,31 @@ def _with_titles(clearances) -> list[Clearance]:
 
 
 @never_cache
-@resident_required
-def qr(request):
-    """The QR block alone, fetched by the page before the current token expires."""
-    return render(
-        request, "residents/_qr.html", _qr_context(qr_token(request.resident, timezone.now()))
-    )
+def code_json(request):
+    """The QR's renewal: a new token from the stored code, and what the page shows with it."""
+    person_id = _signed_in_id(request)
+    page = None
+    if person_id is not None:
+        with replica_reads():
+            page = stored_page(person_id, timezone.now(), with_clears=False)
+    if page is None:
+        return JsonResponse({"error": "请重新登录", "login": "/r/login/?next=/r/"}, status=401)
+    return JsonResponse(page.as_json(), json_dumps_params={"ensure_ascii": False})
+
+
+@cache
+def _worker_source() -> str:
+    return Path(finders.find("fangkong/resident-sw.js")).read_text(encoding="utf-8")
+
+
+def service_worker(request):
+    """The code page's worker, served from /r/ so that its scope covers the page. Revalidated
+    on every update check (no-cache), so a fixed worker reaches phones at once."""
+    prelude = f"const SHELL_ASSETS = {json.dumps([static(a) for a in SHELL_ASSETS])};\n"
+    response = HttpResponse(prelude + _worker_source(), content_type="application/javascript")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/r/"
+    return response
 
 
 # How a publication or withdrawal names its policy version in a code change ("cc-… v2").

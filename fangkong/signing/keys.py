@@ -153,7 +153,21 @@ def public_keys() -> dict[str, tokens.PublicKey]:
     return keys
 
 
+_last_reread = 0.0
+
+
 def verify(token: str, now: datetime, kinds=(tokens.CODE,)) -> tokens.Verified:
+    """A key this process has not cached yet may have just been made by another node (a
+    rotation): read the keys again once, at most once a second, before calling it unknown —
+    a flood of tokens with made-up key ids must not turn into a query each."""
+    global _public, _last_reread
+    try:
+        return tokens.verify(token, public_keys(), now, kinds)
+    except tokens.TokenError as error:
+        if error.code != tokens.UNKNOWN_KEY or time.monotonic() - _last_reread < 1.0:
+            raise
+    with _lock:
+        _public, _last_reread = None, time.monotonic()
     return tokens.verify(token, public_keys(), now, kinds)
 
 
@@ -178,9 +192,20 @@ def _pseudonym_secret() -> bytes:
     global _pseudonym_key
     if _pseudonym_key is None:
         path = key_dir() / "pseudonym.key"
-        with contextlib.suppress(FileExistsError):
-            _write_secret(path, secrets.token_bytes(32))
-        _pseudonym_key = path.read_bytes()
+        if not path.exists():
+            # Written whole under another name, then linked into place: a process starting at
+            # the same moment sees either no file or the whole key, never an empty one.
+            draft = path.with_name(f".pseudonym.{os.getpid()}.{secrets.token_hex(4)}")
+            _write_secret(draft, secrets.token_bytes(32))
+            try:
+                with contextlib.suppress(FileExistsError):
+                    os.link(draft, path)
+            finally:
+                draft.unlink()
+        key = path.read_bytes()
+        if len(key) != 32:
+            raise RuntimeError(f"{path} is not a 32-byte key")
+        _pseudonym_key = key
     return _pseudonym_key
 
 

@@ -18,6 +18,7 @@ from django.db.models import Max
 
 from fangkong.audit.actions import record
 from fangkong.engine.gate_rules import LOCAL
+from fangkong.engine.policies import ZONE_SCHEMES
 from fangkong.places.models import CommunityZone, Division, Level
 from fangkong.zones.models import (
     CITY_ISSUER,
@@ -183,6 +184,10 @@ def release_due(assessments, now: datetime) -> dict[str, int]:
     schemes = {"plan-2021": Scheme.THREE_ZONES, "edition-9": Scheme.RISK_AREAS}
     for assessment in assessments:
         for finding in assessment.due:
+            # Lifting a 防范区 altogether ("none") is not a level a notice can place a community
+            # in yet (zones.actions knows the six levels only): the demo leaves those standing.
+            if finding.to not in ZONE_SCHEMES:
+                continue
             if finding.action == RELEASE_ACTION and finding.rule_set in schemes:
                 key = (schemes[finding.rule_set], finding.to)
                 groups.setdefault(key, []).append(assessment.code)
