@@ -188,7 +188,7 @@ def do_verify(
     )
     samples = person_id is not None and requirements_of(checkpoint).records_sampling and tube
     if kind != tokens.EXIT and not samples:
-        gatelog.record(scan, batched=batched)
+        gatelog.write(scan, batched=batched)
         return _verdict_of(scan, recorded=True, claims=claims)
     with transaction.atomic():
         inserted = _insert_once(scan)

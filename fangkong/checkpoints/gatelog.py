@@ -51,7 +51,7 @@ def spool_dir() -> Path:
     return Path(getattr(settings, "GATE_LOG_SPOOL_DIR", settings.DATA_DIR / "gatelog"))
 
 
-def record(scan: GateScan, *, batched: bool) -> None:
+def write(scan: GateScan, *, batched: bool) -> None:
     """Into the gate log: through this process's spool (the hot path), or inserted now, in the
     caller's transaction (staff on the Ninja route, who read their gate's log right after)."""
     if batched:

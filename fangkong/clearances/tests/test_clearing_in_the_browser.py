@@ -81,7 +81,7 @@ def test_a_resident_appeals_with_a_file_and_turns_green_when_approved(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     resident = sign_in_resident(phone(), live_server, city.nanguan[0])
     assert resident_colour(resident, live_server) == "yellow"
-    resident.click("text=认为赋码有误?申请解码")
+    resident.click("text=查看依据与解码")
     resident.fill("#appeal-description", "4月21日上午在小区采样点采样,当时手机没电没有扫码")
     resident.set_input_files(
         "#appeal-files", files=[{"name": "采样凭证.png", "mimeType": "image/png", "buffer": PNG}]
