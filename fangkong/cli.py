@@ -11,6 +11,7 @@ fangkong codes stats [--by district] [--as-of T] [--json]
 fangkong keys list|rotate|revoke KID --reason R
 fangkong audit verify [--expect-head ID:HASH] [--json]
 fangkong checkpoint create --name N --type T --county C [--community C] [--site S] | list
+fangkong bulletin DATE [--as-of T] [--json]
 
 Times (T) are ISO 8601; one without a UTC offset is Beijing time (Asia/Shanghai). The JSON
 printed by `--json` is a documented contract (README.md, "JSON contract").
@@ -567,6 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
     __import__("fangkong.clearances.cli", fromlist=["add_commands"]).add_commands(sub)
     __import__("fangkong.zones.cli", fromlist=["add_commands"]).add_commands(sub)
     __import__("fangkong.clock.cli", fromlist=["add_commands"]).add_commands(sub)
+    __import__("fangkong.cases.cli", fromlist=["add_commands"]).add_commands(sub)
     return parser
 
 

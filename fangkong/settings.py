@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "fangkong.checkpoints",
     "fangkong.residents",
     "fangkong.clearances",
+    "fangkong.cases",
     "django_tasks",
     "django_tasks_db",
     "fangkong.clock",

@@ -73,6 +73,14 @@ ACTION_LABELS = {
     "antigen.report": "居民上报抗原自测",
     "staff.change": "调整工作人员角色",
     "audit.export": "导出审计日志",
+    "case.open": "登记病例",
+    "case.event": "记录病例分类或转归",
+    "case.correct": "更正病例记录",
+    "case.contacts": "判定病例的密接/次密接",
+    "case.pending": "阳性单管结果待分类",
+    "bulletin.draft": "起草疫情通报",
+    "bulletin.approve": "审核疫情通报",
+    "bulletin.publish": "发布疫情通报",
 }
 
 TARGET_LABELS = {
@@ -97,6 +105,8 @@ TARGET_LABELS = {
     "user": "工作人员账号",
     "clock": "时钟",
     "background_task": "后台任务",
+    "case": "病例",
+    "bulletin": "疫情通报",
 }
 
 # What the keys of an entry's detail mean; a key not listed is shown as it is.
@@ -194,6 +204,13 @@ DETAIL_LABELS = {
     "version": "版本",
     "via": "途径",
     "whole_batch": "整批",
+    "found_by": "发现途径",
+    "clinical_type": "临床分型",
+    "event": "病例事件",
+    "designations": "密接判定",
+    "cases": "病例",
+    "date": "日期",
+    "figures": "数字",
 }
 
 # Values that are codes, by key: shown in words. Pages add the words of the apps above the
