@@ -16,6 +16,7 @@ urlpatterns = [
     path("checkpoints/", include("fangkong.checkpoints.urls")),
     path("zones/", include("fangkong.zones.urls")),
     path("clearances/", include("fangkong.clearances.urls")),
+    path("cases/", include("fangkong.cases.urls")),
     path("r/exit/", include("fangkong.exits.urls")),
     path("r/", include("fangkong.residents.urls")),
     path("api/", api.urls),

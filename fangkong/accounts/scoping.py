@@ -20,6 +20,8 @@ INGEST_ROLES: dict[str, frozenset[str]] = {
     "results": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.LAB}),
     # Testing sites (采样点): loaded by those who manage them.
     "sites": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.DISTRICT_REVIEWER}),
+    # Case registers: those who keep cases (CASE_KEEPERS below).
+    "cases": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.DISTRICT_REVIEWER}),
 }
 
 PERSON_READERS = frozenset(
@@ -73,3 +75,9 @@ def scope_queryset(qs: QuerySet, user, field: str = "county_code") -> QuerySet:
     if scope is None:
         return qs
     return qs.filter(**{f"{field}__in": sorted(scope)})
+
+
+# Cases (fangkong.cases): district reviewers keep their districts' cases, the command centre all;
+# the bulletin speaks for the city: the command centre drafts, approves and publishes it.
+CASE_KEEPERS = frozenset({Role.DISTRICT_REVIEWER, Role.COMMAND_CENTRE, Role.ADMIN})
+BULLETIN_EDITORS = frozenset({Role.COMMAND_CENTRE, Role.ADMIN})

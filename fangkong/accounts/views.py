@@ -13,6 +13,8 @@ from django.utils.functional import lazy
 from fangkong.accounts.models import Role
 from fangkong.accounts.scoping import (
     AUDIT_READERS,
+    BULLETIN_EDITORS,
+    CASE_KEEPERS,
     CHECKPOINT_VERIFIERS,
     CITY_WIDE,
     CODE_STATS_READERS,
@@ -88,6 +90,8 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
         ),
     ),
     ("clearances:queue", "解码审核", CODE_STATS_READERS, ("clearances:queue", "clearances:detail")),
+    ("cases:list", "病例", CASE_KEEPERS | {Role.AUDITOR}, ("cases:list", "cases:case")),
+    ("cases:desk", "疫情通报", BULLETIN_EDITORS | {Role.AUDITOR}, ("cases:desk",)),
     (
         "clearances:batches",
         "单位集中申请",

@@ -8,8 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
 
-from fangkong.accounts.models import Role
-from fangkong.accounts.scoping import in_scope, require_role
+from fangkong.accounts.scoping import BULLETIN_EDITORS, CASE_KEEPERS, in_scope, require_role
 from fangkong.audit.actions import record
 from fangkong.cases import figures as rules
 from fangkong.cases.models import (
@@ -26,11 +25,6 @@ from fangkong.cases.queries import day_figures, events, published
 from fangkong.cases.wording import bulletin_text
 from fangkong.people.models import Designation, DesignationKind, Person
 from fangkong.testing.models import LabResult, Outcome, Sampling
-
-# District reviewers keep the cases of their districts; the command centre all of them.
-CASE_KEEPERS = frozenset({Role.DISTRICT_REVIEWER, Role.COMMAND_CENTRE, Role.ADMIN})
-# The bulletin speaks for the city: the command centre drafts, approves and publishes it.
-BULLETIN_EDITORS = frozenset({Role.COMMAND_CENTRE, Role.ADMIN})
 
 
 def _may_keep(user, county_code: str) -> None:

@@ -6,6 +6,9 @@
    高风险区, the rules release them and find the 无疫小区 of batches 1–11 (1 144 and 99 towns by
    19 April, 31 中风险区, four of them 低 from 20 April 18:00, batch 11 of 248), the clock swept
    as the worker would;
+0''. 3–20 April — the cases recorded (fangkong.demo.cases), and the bulletin of 20 April drafted,
+   approved and published at 08:00 on 21 April: 88 new confirmed (32 conversions), 233
+   asymptomatic, 409 discharged, 680 released, counted from the case events;
 1. 22 April, 23:00 — the 20–22 April round is loaded, results as reported by then;
 2. 22 April, 23:30 — the standard rules are published (positive → red, pooled positive →
    yellow, close contact → red, secondary contact → yellow);
@@ -24,6 +27,7 @@ from pathlib import Path
 from fangkong.codes.models import PersonCode
 from fangkong.demo.april import replay_april
 from fangkong.demo.build import build_demo
+from fangkong.demo.cases import replay_cases
 from fangkong.policies.actions import do_publish
 from fangkong.policies.models import PolicyVersion
 from fangkong.policies.source import read_source
@@ -74,13 +78,15 @@ def run_story(
     progress: Callable[[int], None] | None = None,
     *,
     zones: bool = True,
+    cases: bool = True,
 ) -> dict:
     """Run the story (see the module's docstring) into the database and return its summary.
 
     `zones=False` leaves out step 0' (the zones of 1–20 April, the slow part): for tests of
     codes, clearances and accounts that do not concern zones. `fangkong demo` always replays
-    them."""
+    them. `cases=False` leaves out step 0'' (the case timeline, which follows the zones)."""
     april = replay_zones(residents, seed) if zones else {"replayed": False}
+    bulletin = replay_cases(residents, seed) if zones and cases else {"replayed": False}
     first = build_demo(residents=residents, seed=seed, progress=progress, now=ROUND_ONE_LOADED)
     published = [publish_once(name, STANDARD_RULES_AT) for name in STANDARD_RULES]
     published.append(publish_once(SEED_RULE, SEED_RULE_AT))
@@ -98,7 +104,12 @@ def run_story(
         "policies": published,
         "seed_rule": {"yellow_at_publish": yellow_after_publish, "yellow_now": yellow_now},
         "april": _april_summary(april),
-        "text": second["text"] + "\n" + story + (_april_text() if zones else ""),
+        "cases": _cases_summary(bulletin),
+        "text": second["text"]
+        + "\n"
+        + story
+        + (_april_text() if zones else "")
+        + (_bulletin_text() if zones and cases else ""),
     }
 
 
@@ -118,6 +129,22 @@ def _april_summary(april: dict) -> dict:
     if not april.get("replayed"):
         return {"replayed": False}
     return {"replayed": True, "days": april["days"], "seconds": april["seconds"]}
+
+
+def _cases_summary(cases: dict) -> dict:
+    if not cases.get("replayed"):
+        return {"replayed": False}
+    return {k: cases[k] for k in ("replayed", "events", "bulletin", "text", "seconds")}
+
+
+def _bulletin_text() -> str:
+    from fangkong.cases.queries import published
+    from fangkong.demo.cases import BULLETIN_DAY
+
+    shown = published(BULLETIN_DAY)
+    if shown is None:
+        return ""
+    return f"\n4月20日疫情通报(第{shown.version}版,fangkong bulletin 2022-04-20):{shown.text}"
 
 
 def _april_text() -> str:

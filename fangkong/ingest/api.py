@@ -42,7 +42,7 @@ class ReportOut(Schema):
     errors: list[RowErrorOut]
 
 
-Kind = Literal["residents", "presence", "designations", "samplings", "results", "sites"]
+Kind = Literal["residents", "presence", "designations", "samplings", "results", "sites", "cases"]
 
 
 @router.post(

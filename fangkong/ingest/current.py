@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.module_loading import import_string
+
 from fangkong.people.models import Designation, Person
 from fangkong.testing.models import LabResult, Sampling, TestingSite
 
@@ -70,6 +72,8 @@ _DESCRIBE = {
     "results": _result,
     "presence": lambda ids: {},
     "sites": _site,
+    # The cases app sits above ingestion: named, not imported.
+    "cases": lambda ids: import_string("fangkong.cases.importing.describe")(ids),
 }
 
 

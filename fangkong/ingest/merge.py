@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from django.db import IntegrityError, connection
+from django.utils.module_loading import import_string
 
 from fangkong.codes.locks import INGEST, hold
 from fangkong.ingest.reading import ROW
@@ -140,6 +141,8 @@ class Merger:
             if spec.kind == "samplings":
                 self._reject_overfull_tubes(cur)
                 self._create_tubes(cur)
+            if spec.steps:
+                self._own_steps(cur)
             self._insert(cur)
             flags = self._flags(cur)
             cur.execute(
@@ -296,6 +299,19 @@ class Merger:
         )
         self._mark_rejected(cur)
 
+    def _own_steps(self, cur) -> None:
+        """The kind's own rules over what is committed, from the app that owns its facts (cases:
+        what may follow what in a case, and opening the cases of people who have none)."""
+        steps = import_string(self.spec.steps)
+        refused = steps(cur, now=self.now, user_id=self.user_id, db_now=self._db_time(self.now))
+        if refused:
+            cur.executemany(
+                "INSERT INTO stg_err (rn, field, value, reason) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                refused,
+            )
+            self._mark_rejected(cur)
+
     def _create_tubes(self, cur) -> None:
         cur.execute(
             "INSERT INTO testing_tube (barcode, capacity, batch_id) "
@@ -326,6 +342,9 @@ class Merger:
         if spec.kind == "samplings":  # tubes new in this chunk got their ids just now
             selected = selected.replace("r.tube_id", "t.id")
             source = "res r JOIN testing_tube t ON t.barcode = r.tube"
+        if spec.kind == "cases":  # cases opened in this chunk got their ids just now
+            selected = selected.replace("r.case_id", "c.id")
+            source = "res r JOIN cases_case c ON c.person_id = r.person_id"
         reason = "r.correction_reason" if CORRECTABLE in spec.staging else "''"
         cur.execute(
             f"INSERT INTO {spec.table} ({columns}, batch_id, recorded_at, recorded_by_id, "  # noqa: S608

@@ -11,6 +11,7 @@ class Kind(models.TextChoices):
     SAMPLINGS = "samplings", "采样记录"
     RESULTS = "results", "检测结果"
     SITES = "sites", "采样点"
+    CASES = "cases", "病例"
 
 
 class Batch(models.Model):

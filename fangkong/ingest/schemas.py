@@ -70,6 +70,48 @@ SITE_STATUSES = {
     "已关闭": "closed",
     "停用": "closed",
 }
+CASE_EVENTS = {
+    "asymptomatic": "asymptomatic",
+    "无症状感染者": "asymptomatic",
+    "无症状": "asymptomatic",
+    "confirmed": "confirmed",
+    "确诊": "confirmed",
+    "确诊病例": "confirmed",
+    "reclassified": "reclassified",
+    "无症状转确诊": "reclassified",
+    "无症状感染者转为确诊病例": "reclassified",
+    "discharged": "discharged",
+    "治愈出院": "discharged",
+    "出院": "discharged",
+    "released": "released",
+    "解除隔离医学观察": "released",
+    "解除隔离": "released",
+    "died": "died",
+    "死亡": "died",
+}
+CLINICAL_TYPES = {
+    "mild": "mild",
+    "轻型": "mild",
+    "ordinary": "ordinary",
+    "普通型": "ordinary",
+    "severe": "severe",
+    "重型": "severe",
+    "critical": "critical",
+    "危重型": "critical",
+}
+FOUND_BY = {
+    "isolation": "isolation",
+    "隔离点筛查": "isolation",
+    "隔离筛查": "isolation",
+    "control": "control",
+    "管控区筛查": "control",
+    "community": "community",
+    "社会面筛查": "community",
+    "fever_clinic": "fever_clinic",
+    "发热门诊": "fever_clinic",
+    "other": "other",
+    "其他": "other",
+}
 ID_NUMBER = Column("id_number", "id_number", aliases=("身份证号", "身份证号码", "证件号码"))
 
 SCHEMAS: dict[str, tuple[Column, ...]] = {
@@ -126,6 +168,28 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
             aliases=("status", "状态", "运行状态"),
             choices=SITE_STATUSES,
             default="open",
+        ),
+        CORRECTION,
+    ),
+    # One row is one event of a person's case (fangkong.cases); the case is opened by its first.
+    "cases": (
+        ID_NUMBER,
+        Column("event", "choice", aliases=("病例事件", "事件"), choices=CASE_EVENTS),
+        Column("at", "timestamp", aliases=("时间", "事件时间")),
+        Column(
+            "clinical_type",
+            "choice",
+            required=False,
+            aliases=("临床分型",),
+            choices=CLINICAL_TYPES,
+        ),
+        Column("found_by", "choice", required=False, aliases=("发现途径",), choices=FOUND_BY),
+        Column(
+            "community_code",
+            "code",
+            required=False,
+            aliases=("社区代码", "所属社区代码"),
+            code_lengths=(12,),
         ),
         CORRECTION,
     ),

@@ -26,6 +26,10 @@ class Spec:
     key: str  # SQL naming the thing a flag is about
     county: str  # SQL: the county a flag belongs to (for district reviewers)
     supersedable: bool = True
+    # The kind's own steps after the checks, kept in the app that owns its facts: a dotted path
+    # to `steps(cur, *, now, user_id, db_now) -> rejected rows` (the cases app sits above
+    # ingestion, so it is named, not imported).
+    steps: str = ""
 
 
 CORRECTABLE = ("correction_reason", "text")
@@ -266,6 +270,62 @@ SPECS: dict[str, Spec] = {
             county="COALESCE(held_county, county_code)",
             supersedable=False,
         ),
+        Spec(
+            kind="cases",
+            staging=(
+                ("id_number", "text"),
+                ("event", "text"),
+                ("at", "ts"),
+                ("clinical_type", "text"),
+                ("found_by", "text"),
+                ("community_code", "text"),
+                CORRECTABLE,
+            ),
+            joins=(
+                f"{PERSON} LEFT JOIN cases_case c ON c.person_id = p.id "
+                "LEFT JOIN places_division d ON d.code = s.community_code AND d.level = 5"
+            ),
+            # `case_id` is NULL for people without a case yet: the steps open theirs and the
+            # insert finds it by a join (merge._insert).
+            resolved=(
+                "p.id AS person_id, p.county_code AS person_county, "
+                "p.community_id AS person_community, c.id AS case_id, s.event AS kind, "
+                "d.code AS community_id, d.county_code AS community_county"
+            ),
+            checks=(
+                ("id_number", "'未知人员:该身份证号尚未登记为居民'", "person_id IS NULL"),
+                (
+                    "community_code",
+                    "'未知社区代码:应为长春市社区/村的12位代码'",
+                    "community_code <> '' AND community_id IS NULL",
+                ),
+                (
+                    "clinical_type",
+                    "'确诊病例须填写临床分型'",
+                    "event IN ('confirmed', 'reclassified') AND clinical_type = ''",
+                ),
+            ),
+            scoped_check=(
+                "id_number",
+                "'该人员不在您负责的区县'",
+                "person_county NOT IN (SELECT code FROM stg_scope)",
+            ),
+            table="cases_caseevent",
+            identity=(("case_id", "c.id"), ("kind", "s.event"), ("at", "{at}")),
+            values=(
+                (
+                    "clinical_type",
+                    "CASE WHEN s.event IN ('confirmed', 'reclassified') "
+                    "THEN s.clinical_type ELSE '' END",
+                ),
+            ),
+            file_identity=("id_number", "event", "at"),
+            file_values=("clinical_type",),
+            insert=("case_id", "kind", "at", "clinical_type"),
+            key="id_number",
+            county="person_county",
+            steps="fangkong.cases.importing.steps",
+        ),
     )
 }
 
@@ -279,6 +339,8 @@ TOUCHED = {
     "presence": f"SELECT DISTINCT person_id FROM res WHERE {NEW}",  # noqa: S608
     "designations": f"SELECT DISTINCT person_id FROM res WHERE {NEW}",  # noqa: S608
     "samplings": f"SELECT DISTINCT person_id FROM res WHERE {NEW}",  # noqa: S608
+    # A case's events change no one's code (its contacts' designations do).
+    "cases": "SELECT id AS person_id FROM people_person WHERE 1 = 0",
     # A site's details change no one's code.
     "sites": "SELECT id AS person_id FROM people_person WHERE 1 = 0",
     "results": "SELECT DISTINCT s.person_id FROM testing_sampling s WHERE s.tube_id IN "  # noqa: S608
@@ -297,4 +359,6 @@ LOCK_GROUPS = {
     "residents": 2,
     "presence": 3,
     "designations": 4,
+    # What may follow what in a case is checked against its committed events.
+    "cases": 5,
 }

@@ -44,7 +44,7 @@ BATCHES_PER_PAGE = 30
 FLAGS_PER_PAGE = 50
 FLAGS_ON_BATCH_PAGE = 200
 # Kinds whose flags and rows are keyed by a person's ID number.
-PERSON_KEYED = frozenset({"residents", "presence", "designations"})
+PERSON_KEYED = frozenset({"residents", "presence", "designations", "cases"})
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -348,6 +348,12 @@ COMPARED: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         ("result", "检测结果", "结果"),
         ("lab", "检测机构", "检测机构"),
         ("reported_at", "报告时间", "报告时间"),
+    ),
+    "cases": (
+        ("id_number", "身份证号", None),
+        ("event", "病例事件", "病例事件"),
+        ("at", "时间", "时间"),
+        ("clinical_type", "临床分型", "临床分型"),
     ),
     "sites": (
         ("site_code", "采样点编码", None),

@@ -22,6 +22,7 @@ PUBLIC = (
     "r/",  # residents' pages: signed in by a one-time code (fangkong.residents)
     "api/",  # the API: its own authentication (fangkong/tests/test_api_schema.py)
     "zones/public/",  # risk areas and epidemic-free lists as residents read them: no PII
+    "cases/public/",  # published bulletins, as the city announced them: figures, no PII
 )
 # A value for each path converter, enough to resolve the route to its view.
 SAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "1", "uuid": str(uuid.UUID(int=1))}
