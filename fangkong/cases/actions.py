@@ -22,7 +22,7 @@ from fangkong.cases.models import (
     ResultMark,
 )
 from fangkong.cases.queries import day_figures, events, published
-from fangkong.cases.wording import bulletin_text
+from fangkong.cases.wording import ZoneFigures, bulletin_text
 from fangkong.people.models import Designation, DesignationKind, Person
 from fangkong.testing.models import LabResult, Outcome, Sampling
 
@@ -225,9 +225,13 @@ def open_pending_cases(now: datetime) -> dict:
     return {"opened": len(opened)}
 
 
-def do_draft_bulletin(user, day: date, *, now: datetime) -> Bulletin:
+def do_draft_bulletin(
+    user, day: date, *, now: datetime, zones: ZoneFigures | None = None
+) -> Bulletin:
     """The day's bulletin with the figures as of `now`. After a publication it is the next
-    version, and lists how its figures differ from the published ones."""
+    version, and lists how its figures differ from the published ones. `zones`: the zones'
+    figures as of `now`, read by the caller (this app does not read the zones app), which add
+    the zone sentence as a second paragraph; None leaves it out."""
     if user is not None:
         require_role(user, BULLETIN_EDITORS)
     figures = day_figures(day, now)
@@ -240,7 +244,7 @@ def do_draft_bulletin(user, day: date, *, now: datetime) -> Bulletin:
             version=version,
             status=BulletinStatus.DRAFT,
             as_of=now,
-            text=bulletin_text(day, figures),
+            text=bulletin_text(day, figures, zones=zones),
             figures=numbers,
             corrections=rules.differences(before.figures, numbers) if before else [],
             drafted_at=now,

@@ -9,6 +9,7 @@ urlpatterns = [
     path("public/", views.public, name="public"),
     path("public/<int:pk>.txt", views.public_text, name="public_text"),
     path("public/<int:pk>.xlsx", views.public_xlsx, name="public_xlsx"),
+    path("public/<int:pk>.pdf", views.public_pdf, name="public_pdf"),
     path("bulletin/", views.bulletin_desk, name="desk"),
     path("bulletin/draft/", views.bulletin_draft, name="bulletin_draft"),
     path("bulletin/<int:pk>/approve/", views.bulletin_approve, name="bulletin_approve"),

@@ -1,6 +1,6 @@
 """The case pages (issue 14): the case list (pending first), one case — classify it, record its
 later events, add its contacts — the bulletin desk, and the public page of published bulletins
-with their text and Excel exports.
+with their text, Excel and PDF exports.
 
 Reading: the case keepers (fangkong.accounts.scoping.CASE_KEEPERS) and auditors, each their own
 districts (another's case is a 404); the bulletin desk: the bulletin editors and auditors.
@@ -10,7 +10,7 @@ Acting: the actions decide who may and audit it; names and ID numbers are always
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -53,13 +53,16 @@ from fangkong.cases.models import (
     EventKind,
     FoundBy,
 )
+from fangkong.cases.pdf import bulletin_pdf
 from fangkong.cases.queries import day_figures, events, figures_by_county
-from fangkong.cases.wording import bulletin_text
+from fangkong.cases.wording import ZoneFigures, bulletin_text
 from fangkong.codes.models import PersonCode
 from fangkong.engine.id_numbers import mask, mask_name, normalise_id_number
 from fangkong.people.models import DesignationKind
 from fangkong.places.queries import counties
 from fangkong.policies.forms import local_input_value, parse_local_time
+from fangkong.zones.epidemic_free import totals as epidemic_free_totals
+from fangkong.zones.stats import zone_stats
 
 CASE_READERS = CASE_KEEPERS | {Role.AUDITOR}
 DESK_READERS = BULLETIN_EDITORS | {Role.AUDITOR}
@@ -331,6 +334,26 @@ def _corrections(bulletin: Bulletin) -> list[dict]:
     ]
 
 
+def zone_figures(day: date, now: datetime) -> ZoneFigures | None:
+    """The zones' figures a day's bulletin cites, as known at `now` (the zones app's own counts,
+    as `fangkong zones stats` gives them): the medium-risk areas standing at the end of the day
+    before, and the epidemic-free communities and towns published and in force at `now`. None
+    when the city has no zone data: no community standing in any zone or risk level then, and
+    no epidemic-free batch published."""
+    end_of_day_before = datetime.combine(day, time(), tzinfo=rules.BEIJING)
+    standing = zone_stats(min(end_of_day_before, now))
+    free = epidemic_free_totals(now)
+    levels = {**standing["zones"], **standing["risk_areas"]}
+    if not any(levels.values()) and not free["batches"]:
+        return None
+    return ZoneFigures(
+        day=day - timedelta(days=1),
+        medium_risk=standing["risk_areas"]["medium"],
+        epidemic_free_communities=free["city"]["community"],
+        epidemic_free_towns=free["city"]["town"],
+    )
+
+
 @login_required
 def bulletin_desk(request):
     must_have(request.user, DESK_READERS)
@@ -353,7 +376,7 @@ def bulletin_desk(request):
             "day": day,
             "now": now,
             "error": error,
-            "text": bulletin_text(day, figures),
+            "text": bulletin_text(day, figures, zones=zone_figures(day, now)),
             "figures": _figure_rows(
                 {
                     **figures.published(),
@@ -386,7 +409,8 @@ def bulletin_draft(request):
     if error:
         messages.error(request, error)
         return _desk(day)
-    bulletin = do_draft_bulletin(request.user, day, now=timezone.now())
+    now = timezone.now()
+    bulletin = do_draft_bulletin(request.user, day, now=now, zones=zone_figures(day, now))
     messages.success(request, f"已起草{bulletin.date:%-m月%-d日}通报第{bulletin.version}版。")
     return _desk(day)
 
@@ -492,5 +516,25 @@ def public_xlsx(request, pk: int):
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     name = f"bulletin-{bulletin.date.isoformat()}-v{bulletin.version}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@cache_control(public=True, max_age=60)
+def public_pdf(request, pk: int):
+    bulletin = get_object_or_404(_published(), pk=pk)
+    published = bulletin.published_at.astimezone(rules.BEIJING)
+    day = bulletin.date
+    content = bulletin_pdf(
+        title=f"长春市新冠肺炎疫情通报 {day.year}年{day.month}月{day.day}日",
+        published=f"第{bulletin.version}版 · 发布时间:{published:%Y-%m-%d %H:%M}(北京时间)",
+        text=bulletin.text,
+        figures=[(row["label"], row["value"]) for row in _figure_rows(bulletin.figures)],
+        corrections=[
+            f"{c['label']}:由{c['published']}更正为{c['now']}" for c in _corrections(bulletin)
+        ],
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    name = f"bulletin-{bulletin.date.isoformat()}-v{bulletin.version}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

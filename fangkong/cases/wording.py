@@ -1,8 +1,10 @@
-"""The bulletin's text from a day's figures, in the wording of bulletin.toml (pure)."""
+"""The bulletin's text from a day's figures, in the wording of bulletin.toml (pure). The figures
+make the first paragraph; the zones' figures, when given, a second one."""
 
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -17,7 +19,36 @@ def template() -> dict[str, str]:
     return tomllib.loads(TEMPLATE.read_text(encoding="utf-8"))
 
 
-def bulletin_text(day: date, figures: Figures, wording: dict[str, str] | None = None) -> str:
+@dataclass(frozen=True)
+class ZoneFigures:
+    """The zones' figures a bulletin cites, read by the caller (the zones app) as plain values:
+    the medium-risk areas standing at the end of `day`, the epidemic-free communities and towns
+    (streets) published and in force."""
+
+    day: date
+    medium_risk: int
+    epidemic_free_communities: int
+    epidemic_free_towns: int
+
+
+def zone_sentence(zones: ZoneFigures, wording: dict[str, str] | None = None) -> str:
+    w = wording or template()
+    return w["zones"].format(
+        day=zones.day.day,
+        medium_risk=zones.medium_risk,
+        epidemic_free_communities=zones.epidemic_free_communities,
+        epidemic_free_towns=zones.epidemic_free_towns,
+    )
+
+
+def bulletin_text(
+    day: date,
+    figures: Figures,
+    wording: dict[str, str] | None = None,
+    zones: ZoneFigures | None = None,
+) -> str:
+    """The figures' paragraph, word for word as published; with `zones`, the zone sentence
+    follows as a second paragraph (after a line break)."""
     w = wording or template()
     values = {
         **figures.published(),
@@ -34,4 +65,5 @@ def bulletin_text(day: date, figures: Figures, wording: dict[str, str] | None = 
     else:
         parts = [w["no_new_cases"]]
     parts.append(w["recoveries"])
-    return "".join(part.format(**values) for part in parts)
+    text = "".join(part.format(**values) for part in parts)
+    return text if zones is None else f"{text}\n{zone_sentence(zones, w)}"
