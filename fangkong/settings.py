@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "fangkong.residents",
     "fangkong.clearances",
     "fangkong.cases",
+    "fangkong.enterprises",
     "django_tasks",
     "django_tasks_db",
     "fangkong.clock",

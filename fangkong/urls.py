@@ -17,6 +17,7 @@ urlpatterns = [
     path("zones/", include("fangkong.zones.urls")),
     path("clearances/", include("fangkong.clearances.urls")),
     path("cases/", include("fangkong.cases.urls")),
+    path("enterprises/", include("fangkong.enterprises.urls")),
     path("r/exit/", include("fangkong.exits.urls")),
     path("r/", include("fangkong.residents.urls")),
     path("api/", api.urls),

@@ -25,6 +25,16 @@ class StaffProfile(models.Model):
     # County-level codes this person may see; empty means none unless the role is city-wide.
     districts = models.JSONField("负责区县", default=list, blank=True)
     organisation = models.CharField("单位", max_length=128, blank=True)
+    # An enterprise liaison account (企业联络员) speaks for one registered enterprise: its staff,
+    # clearance lists, reports and dashboard are that enterprise's (fangkong.enterprises).
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        verbose_name="所属企业",
+    )
 
     class Meta:
         verbose_name = "工作人员"

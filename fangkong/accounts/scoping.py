@@ -22,6 +22,15 @@ INGEST_ROLES: dict[str, frozenset[str]] = {
     "sites": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.DISTRICT_REVIEWER}),
     # Case registers: those who keep cases (CASE_KEEPERS below).
     "cases": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.DISTRICT_REVIEWER}),
+    # The enterprise registry (企业名录) is kept by the districts; an enterprise's own account
+    # may load its staff and its daily reports, for itself only (fangkong.enterprises.access).
+    "enterprises": frozenset({Role.ADMIN, Role.COMMAND_CENTRE, Role.DISTRICT_REVIEWER}),
+    "employees": frozenset(
+        {Role.ADMIN, Role.COMMAND_CENTRE, Role.DISTRICT_REVIEWER, Role.EMPLOYER}
+    ),
+    "daily_reports": frozenset(
+        {Role.ADMIN, Role.COMMAND_CENTRE, Role.DISTRICT_REVIEWER, Role.EMPLOYER}
+    ),
 }
 
 PERSON_READERS = frozenset(
@@ -81,3 +90,10 @@ def scope_queryset(qs: QuerySet, user, field: str = "county_code") -> QuerySet:
 # the bulletin speaks for the city: the command centre drafts, approves and publishes it.
 CASE_KEEPERS = frozenset({Role.DISTRICT_REVIEWER, Role.COMMAND_CENTRE, Role.ADMIN})
 BULLETIN_EDITORS = frozenset({Role.COMMAND_CENTRE, Role.ADMIN})
+
+# Resumption of work (fangkong.enterprises): the districts keep the registry, approve filings
+# and read the dashboard; an enterprise's own account (企业联络员) sees and reports for its
+# enterprise only; checkpoint staff register entries at plant gates.
+ENTERPRISE_KEEPERS = frozenset({Role.DISTRICT_REVIEWER, Role.COMMAND_CENTRE, Role.ADMIN})
+ENTERPRISE_READERS = ENTERPRISE_KEEPERS | {Role.AUDITOR, Role.EMPLOYER}
+PLANT_GATE_STAFF = frozenset({Role.CHECKPOINT, Role.EMPLOYER, Role.COMMAND_CENTRE, Role.ADMIN})

@@ -111,6 +111,15 @@ class EmployerBatch(models.Model):
     """An employer's list of staff sampled without scanning (单位集中申请解码名单)."""
 
     employer = models.CharField("单位", max_length=128)
+    # The registered enterprise the list is for (fangkong.enterprises), when there is one.
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clearance_batches",
+        verbose_name="企业",
+    )
     policy_id = models.CharField("申诉的赋码政策", max_length=64)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

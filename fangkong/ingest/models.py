@@ -12,6 +12,9 @@ class Kind(models.TextChoices):
     RESULTS = "results", "检测结果"
     SITES = "sites", "采样点"
     CASES = "cases", "病例"
+    ENTERPRISES = "enterprises", "企业名录"
+    EMPLOYEES = "employees", "企业员工"
+    DAILY_REPORTS = "daily_reports", "企业日报"
 
 
 class Batch(models.Model):

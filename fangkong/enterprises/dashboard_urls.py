@@ -1,0 +1,3 @@
+"""URL patterns of the enterprises app (see urls.py)."""
+
+urlpatterns: list = []
