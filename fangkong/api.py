@@ -6,6 +6,8 @@ from ninja import NinjaAPI, Swagger
 from fangkong import api_errors
 from fangkong.checkpoints.api import router as checkpoints_router
 from fangkong.clearances.api import router as clearances_router
+from fangkong.enterprises.api import router as enterprises_router
+from fangkong.enterprises.gate_api import router as plant_gates_router
 from fangkong.ingest.api import router as ingest_router
 
 SWAGGER_UI = "fangkong/vendor/swagger-ui-dist-5.36.0"
@@ -34,3 +36,5 @@ api_errors.answer_in_json(api)
 api.add_router("/ingest", ingest_router)
 api.add_router("/", checkpoints_router)
 api.add_router("/clearances", clearances_router)
+api.add_router("/enterprises", enterprises_router)
+api.add_router("/plant-gates", plant_gates_router)

@@ -569,6 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
     __import__("fangkong.zones.cli", fromlist=["add_commands"]).add_commands(sub)
     __import__("fangkong.clock.cli", fromlist=["add_commands"]).add_commands(sub)
     __import__("fangkong.cases.cli", fromlist=["add_commands"]).add_commands(sub)
+    __import__("fangkong.enterprises.cli", fromlist=["add_commands"]).add_commands(sub)
     return parser
 
 
