@@ -8,6 +8,7 @@ from django.contrib.staticfiles import finders
 from django.db.models import Count, Q
 from django.http import FileResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import cache_control
 
 from fangkong.accounts.models import Role
@@ -28,6 +29,9 @@ from fangkong.checkpoints.access import visible_checkpoints
 from fangkong.clearances.batches import visible_batches
 from fangkong.clearances.models import OPEN_STATUSES, Clearance
 from fangkong.codes.models import Colour, PersonCode
+from fangkong.enterprises.actions import local_day
+from fangkong.enterprises.models import ResumptionStatus
+from fangkong.enterprises.queries import standing_reports, status_at
 from fangkong.ingest.models import Flag, Kind
 from fangkong.people.models import Person
 from fangkong.policies.models import PolicyVersion
@@ -107,6 +111,22 @@ def employer_lists(user) -> dict:
     }
 
 
+def own_enterprise(user, now) -> dict | None:
+    """An enterprise account's enterprise: its status, whether today's report is in, its gates."""
+    enterprise = user.staff.enterprise
+    if enterprise is None:
+        return None
+    today = local_day(now)
+    return {
+        "enterprise": enterprise,
+        "status": ResumptionStatus(
+            status_at([enterprise.pk], now).get(enterprise.pk, ResumptionStatus.NOT_STARTED)
+        ).label,
+        "reported_today": enterprise.pk in standing_reports(today, now, [enterprise.pk]),
+        "gates": list(enterprise.gates.select_related("checkpoint").order_by("checkpoint__name")),
+    }
+
+
 @login_required
 def home(request):
     user = request.user
@@ -135,8 +155,13 @@ def home(request):
             "open_flags": open_flags,
             "summary": scope_summary(user) if reads_counts else None,
             "colours": colour_totals(user) if reads_counts else None,
-            "checkpoints": list(visible_checkpoints(user)) if role in GATE_STAFF else None,
+            "checkpoints": list(visible_checkpoints(user).select_related("plant_gate"))
+            if role in GATE_STAFF
+            else None,
             "employer": employer_lists(user) if role == Role.EMPLOYER else None,
+            "own_enterprise": own_enterprise(user, timezone.now())
+            if role == Role.EMPLOYER
+            else None,
             "city_wide": districts_of(user) is None,
         },
     )

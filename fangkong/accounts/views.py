@@ -18,6 +18,7 @@ from fangkong.accounts.scoping import (
     CHECKPOINT_VERIFIERS,
     CITY_WIDE,
     CODE_STATS_READERS,
+    ENTERPRISE_READERS,
     FLAG_RESOLVERS,
     INGEST_ROLES,
     PERSON_READERS,
@@ -121,6 +122,33 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
         CHECKPOINT_VERIFIERS,
         ("checkpoints:list", "checkpoints:verify", "checkpoints:log"),
     ),
+    (
+        "enterprises:list",
+        "企业复工",
+        ENTERPRISE_READERS,
+        tuple(
+            f"enterprises:{name}"
+            for name in (
+                "list",
+                "new",
+                "detail",
+                "edit",
+                "file",
+                "check",
+                "decide",
+                "resume",
+                "suspend",
+                "document",
+                "report",
+                "reminders",
+                "buffer",
+                "loop",
+                "loop_overview",
+                "gate",
+            )
+        ),
+    ),
+    ("enterprises:dashboard", "复工复产统计", ENTERPRISE_READERS, ("enterprises:dashboard",)),
     ("audit:log", "审计日志", AUDIT_READERS, ("audit:log",)),
 )
 
@@ -172,7 +200,9 @@ def scope_label(user) -> str:
     names, or an employer liaison's organisation (their lists are scoped by it, not by
     district)."""
     if role_of(user) == Role.EMPLOYER:
-        return (user.staff.organisation or "").strip() or "未登记单位"
+        enterprise = user.staff.enterprise  # the registry's name, when the account is linked
+        name = enterprise.name if enterprise else user.staff.organisation
+        return (name or "").strip() or "未登记单位"
     scope = districts_of(user)
     if scope is None:
         return "全市"

@@ -474,6 +474,8 @@ def do_submit_batch(
         with transaction.atomic():
             batch = EmployerBatch.objects.create(
                 employer=employer,
+                # The uploader's registered enterprise (StaffProfile.enterprise), if linked.
+                enterprise_id=getattr(getattr(user, "staff", None), "enterprise_id", None),
                 policy_id=policy.id,
                 uploaded_by=user,
                 uploaded_at=now,

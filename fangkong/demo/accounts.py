@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
+from fangkong.demo.enterprises import TIANHE
 from fangkong.demo.geography import load_geography
 
 DEMO_PASSWORD = "fangkong-demo-2022"  # noqa: S105 (printed for the demo on purpose)
@@ -60,6 +61,13 @@ def staff_accounts(employer: str = "") -> tuple[StaffAccount, ...]:
             "朝阳区的解码审核(只看得到本区)",
         ),
         StaffAccount(
+            "district_xinqu",
+            Role.DISTRICT_REVIEWER,
+            ("220173",),
+            "长春新区疫情防控指挥部",
+            "新区企业复工复产:企业名录与报备审批 /enterprises/ ,复工复产看板(4月20日)",
+        ),
+        StaffAccount(
             "hotline",
             Role.HOTLINE,
             ALL_DISTRICTS,
@@ -89,6 +97,15 @@ def staff_accounts(employer: str = "") -> tuple[StaffAccount, ...]:
             ALL_DISTRICTS,  # its workers live all over the city
             employer or "企业联络员",
             "单位批量申请解码 /clearances/batches/",
+        ),
+        StaffAccount(
+            "tianhe",
+            Role.EMPLOYER,
+            ("220173",),
+            # The enterprise account speaks for this registered enterprise: the registry links
+            # it by name when the demo registers it (fangkong.enterprises.linking).
+            TIANHE,
+            "天合富奥的企业联络员:填报企业日报、厂门登记与缓冲区 /enterprises/",
         ),
         StaffAccount(
             "auditor", Role.AUDITOR, (), "长春市疫情防控审计组", "审计日志 /audit/ 及其校验、导出"

@@ -15,7 +15,10 @@
 3. 23 April, 00:00 — the rule of 21 April is published: everyone outside the four counties who
    was not sampled in 20–22 April turns yellow;
 4. 26 April, 00:00 — the 24 April round and its results arrive: a negative result turns those
-   yellow codes green again, through the ordinary incremental path.
+   yellow codes green again, through the ordinary incremental path;
+5. 8–26 April — the resumption of work in 长春新区 (fangkong.demo.enterprises): the registry of
+   8 April, filings and daily reports of 8–20 April, 天合富奥's plant gate on 26 April. Replayed
+   last: its gate reads the testing facts of the rounds above.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from fangkong.codes.models import PersonCode
 from fangkong.demo.april import replay_april
 from fangkong.demo.build import build_demo
 from fangkong.demo.cases import replay_cases
+from fangkong.demo.enterprises import replay_enterprises
 from fangkong.policies.actions import do_publish
 from fangkong.policies.models import PolicyVersion
 from fangkong.policies.source import read_source
@@ -79,12 +83,14 @@ def run_story(
     *,
     zones: bool = True,
     cases: bool = True,
+    enterprises: bool = True,
 ) -> dict:
     """Run the story (see the module's docstring) into the database and return its summary.
 
     `zones=False` leaves out step 0' (the zones of 1–20 April, the slow part): for tests of
     codes, clearances and accounts that do not concern zones. `fangkong demo` always replays
-    them. `cases=False` leaves out step 0'' (the case timeline, which follows the zones)."""
+    them. `cases=False` leaves out step 0'' (the case timeline, which follows the zones);
+    `enterprises=False` step 5 (the resumption of work in 长春新区, fangkong.demo.enterprises)."""
     april = replay_zones(residents, seed) if zones else {"replayed": False}
     bulletin = replay_cases(residents, seed) if zones and cases else {"replayed": False}
     first = build_demo(residents=residents, seed=seed, progress=progress, now=ROUND_ONE_LOADED)
@@ -93,6 +99,7 @@ def run_story(
     yellow_after_publish = yellow_from_seed()
     second = build_demo(residents=residents, seed=seed, progress=progress, now=ROUND_TWO_LOADED)
     yellow_now = yellow_from_seed()
+    works = replay_enterprises(seed) if enterprises else {"replayed": False, "text": ""}
     story = (
         f"4月23日0时发布“4月20日至22日未参加核酸检测人员赋黄码”规则:{yellow_after_publish:,}人"
         f"转为黄码;4月24日一轮核酸检测阴性后,{yellow_after_publish - yellow_now:,}人自动转绿,"
@@ -105,11 +112,13 @@ def run_story(
         "seed_rule": {"yellow_at_publish": yellow_after_publish, "yellow_now": yellow_now},
         "april": _april_summary(april),
         "cases": _cases_summary(bulletin),
+        "enterprises": {k: v for k, v in works.items() if k != "text"},
         "text": second["text"]
         + "\n"
         + story
         + (_april_text() if zones else "")
-        + (_bulletin_text() if zones and cases else ""),
+        + (_bulletin_text() if zones and cases else "")
+        + works["text"],
     }
 
 

@@ -8,7 +8,9 @@ from django.db.models.functions import Trim
 from django.utils import timezone
 
 
-def link_by_name(Enterprise, Employee, Person, StaffProfile, EmployerBatch, names=None) -> dict:
+def link_by_name(
+    Enterprise, Employee, Person, StaffProfile, EmployerBatch, names=None, now=None
+) -> dict:
     """Link residents (as resident staff, unless already employed there), employer accounts and
     employer lists whose employer text is an enterprise's name. Returns counts of new links.
     Never changes a link already made: a person moved between enterprises is a person's call."""
@@ -18,7 +20,7 @@ def link_by_name(Enterprise, Employee, Person, StaffProfile, EmployerBatch, name
     by_name = dict(enterprises.values_list("name", "id"))
     if not by_name:
         return {"employees": 0, "accounts": 0, "batches": 0}
-    now = timezone.now()
+    now = now or timezone.now()
     people = (
         Person.objects.annotate(trimmed=Trim("employer"))
         .filter(trimmed__in=sorted(by_name))

@@ -17,7 +17,8 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from fangkong.accounts.scoping import INGEST_ROLES, districts_of, require_role
+from fangkong.accounts.models import Role
+from fangkong.accounts.scoping import INGEST_ROLES, districts_of, require_role, role_of
 from fangkong.audit.actions import record
 from fangkong.ingest import batches
 from fangkong.ingest.current import describe_current
@@ -74,8 +75,9 @@ def do_ingest(
     duplicate, flagged for a person, or rejected with row, field and reason.
 
     `user` is None only for trusted local callers (CLI, demo); a staff user is checked against
-    their role and loads only rows of their districts. `assume_offset` ("+08:00") is the
-    uploader's explicit statement of the zone of times written without one (Excel dates).
+    their role and loads only rows of their districts (an enterprise's own account: rows of its
+    enterprise). `assume_offset` ("+08:00") is the uploader's explicit statement of the zone of
+    times written without one (Excel dates).
 
     First, batches whose loading process died are marked failed. Each chunk then commits its
     facts, the batch's counts, its audit entry and the people it touched (marked pending)
@@ -89,6 +91,7 @@ def do_ingest(
     if user is not None and enforce_role:
         require_role(user, UPLOADERS[kind])
     scope = districts_of(user) if user is not None else None
+    own = own_organisation(user)
     now = now or timezone.now()
     path = Path(path) if path is not None else None
     if not nested:
@@ -100,7 +103,9 @@ def do_ingest(
     try:
         try:
             opened = open_file(path, encoding) if path is not None else open_rows(rows or [])
-            audited = _run(kind, opened, batch, report, user, scope, now, assume_offset, progress)
+            audited = _run(
+                kind, opened, batch, report, user, (scope, own), now, assume_offset, progress
+            )
         except UnreadableFile as exc:
             report.failure = str(exc)
         except Exception as exc:
@@ -200,8 +205,19 @@ def _closing(batch: Batch, counts: dict, failure: str) -> dict:
     return {**where, "sha256": batch.sha256, **counts, "failure": failure}
 
 
-def _run(kind, opened: Opened, batch, report, user, scope, now, assume_offset, progress) -> bool:
-    """Check and merge; True once the last chunk has written the batch's closing audit entry."""
+def own_organisation(user) -> int | None:
+    """The enterprise an enterprise's own account (企业联络员) speaks for: it loads rows about
+    that enterprise only (0: an account not yet linked to one loads none). None for every other
+    user: they are scoped by district."""
+    if user is None or role_of(user) != Role.EMPLOYER:
+        return None
+    return user.staff.enterprise_id or 0
+
+
+def _run(kind, opened: Opened, batch, report, user, scopes, now, assume_offset, progress) -> bool:
+    """Check and merge; True once the last chunk has written the batch's closing audit entry.
+    `scopes`: the user's districts and own organisation (`own_organisation`)."""
+    scope, own = scopes
     mapping, missing, ignored = column_map(kind, opened.header)
     report.ignored_columns = ignored
     if missing:
@@ -215,7 +231,7 @@ def _run(kind, opened: Opened, batch, report, user, scope, now, assume_offset, p
         checked.append(check_chunk(kind, chunk, mapping, now=now, assume_offset=assume_offset))
     checked = _coalesce(checked)
     merger = Merger(
-        kind, batch_id=batch.pk, user_id=getattr(user, "pk", None), scope=scope, now=now
+        kind, batch_id=batch.pk, user_id=getattr(user, "pk", None), scope=scope, now=now, own=own
     )
     for number, item in enumerate(checked, 1):
         rows = item.good.num_rows + item.errors.num_rows

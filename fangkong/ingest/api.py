@@ -42,7 +42,18 @@ class ReportOut(Schema):
     errors: list[RowErrorOut]
 
 
-Kind = Literal["residents", "presence", "designations", "samplings", "results", "sites", "cases"]
+Kind = Literal[
+    "residents",
+    "presence",
+    "designations",
+    "samplings",
+    "results",
+    "sites",
+    "cases",
+    "enterprises",
+    "employees",
+    "daily_reports",
+]
 
 
 @router.post(

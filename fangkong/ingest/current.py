@@ -74,6 +74,16 @@ _DESCRIBE = {
     "sites": _site,
     # The cases app sits above ingestion: named, not imported.
     "cases": lambda ids: import_string("fangkong.cases.importing.describe")(ids),
+    # So does the enterprises app.
+    "enterprises": lambda ids: import_string("fangkong.enterprises.importing.describe_enterprises")(
+        ids
+    ),
+    "employees": lambda ids: import_string("fangkong.enterprises.importing.describe_employees")(
+        ids
+    ),
+    "daily_reports": lambda ids: import_string(
+        "fangkong.enterprises.importing.describe_daily_reports"
+    )(ids),
 }
 
 

@@ -66,18 +66,29 @@ class Merger:
         user_id: int | None,
         scope: frozenset[str] | None,
         now: datetime,
+        own: int | None = None,
     ):
         self.spec = SPECS[kind]
         self.batch_id = batch_id
         self.user_id = user_id
         self.scope = scope
+        # An organisation's own account (an enterprise's): the id of what it speaks for (0 for
+        # none), checked by the kind's `own_check`.
+        self.own = own
         self.now = now
         self.pg = connection.vendor == "postgresql"
 
     # -- SQL dialect ------------------------------------------------------------------------
     def _type(self, name: str) -> str:
         # SQLite stages times as epoch microseconds: far cheaper to pass than text.
-        return {"text": "text", "int": "bigint", "ts": "timestamptz" if self.pg else "bigint"}[name]
+        return {
+            "text": "text",
+            "int": "bigint",
+            "ts": "timestamptz" if self.pg else "bigint",
+            "date": "date" if self.pg else "text",  # SQLite: ISO text, as Django stores it
+            "bool": "boolean" if self.pg else "integer",
+            "num": "numeric",
+        }[name]
 
     def _time(self, column: str) -> str:
         """A staged time as the fact tables hold it (SQLite: Django's naive UTC text)."""
@@ -113,6 +124,7 @@ class Merger:
                 "value text, reason text)"
             )
             cur.execute("CREATE TEMP TABLE stg_scope (code text PRIMARY KEY)")
+            cur.execute("CREATE TEMP TABLE stg_own (id bigint PRIMARY KEY)")
             self._load(
                 cur,
                 "stg",
@@ -127,6 +139,8 @@ class Merger:
                     ["code"],
                     pa.table({"code": pa.array(sorted(self.scope), pa.string())}),
                 )
+            if self.own is not None:
+                cur.execute("INSERT INTO stg_own (id) VALUES (%s)", [self.own])
             # Statistics matter for big stages (join order); for a few rows from the API they
             # cost more than the whole merge.
             analyse = self.pg and good.num_rows > 10_000
@@ -176,7 +190,7 @@ class Merger:
         )
 
     def _reset(self, cur) -> None:
-        for name in ("stg", "stg_err", "stg_scope", "res"):
+        for name in ("stg", "stg_err", "stg_scope", "stg_own", "res"):
             cur.execute(f"DROP TABLE IF EXISTS {name}")
 
     def _prepass(self, good: pa.Table) -> tuple[pa.Table, pa.Table | None]:
@@ -270,7 +284,9 @@ class Merger:
 
     def _check(self, cur) -> None:
         checks = list(self.spec.checks)
-        if self.scope is not None and self.spec.scoped_check:
+        if self.own is not None and self.spec.own_check:
+            checks.insert(1, self.spec.own_check)
+        elif self.scope is not None and self.spec.scoped_check:
             checks.insert(1, self.spec.scoped_check)
         for fld, reason, condition in checks:
             cur.execute(
@@ -323,6 +339,11 @@ class Merger:
     def _insert(self, cur) -> None:
         spec = self.spec
         recorded_at = self._db_time(self.now)
+        if spec.write:  # a kind that writes its own rows (the enterprise registry, its staff)
+            import_string(spec.write)(
+                cur, batch_id=self.batch_id, user_id=self.user_id, now=self.now, db_now=recorded_at
+            )
+            return
         if spec.kind == "sites":
             self._write_sites(cur, recorded_at)
             return
@@ -474,6 +495,8 @@ def _plain(value, is_time: bool):
     """A staged value as the text a file would carry, so a flag can be replayed as a row."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     if is_time:  # SQLite hands back Django's naive UTC text
@@ -484,6 +507,10 @@ def _plain(value, is_time: bool):
 def _sqlite_values(column: pa.ChunkedArray) -> list:
     if pa.types.is_timestamp(column.type):
         return pc.cast(column, pa.int64()).to_pylist()  # epoch microseconds
+    if pa.types.is_date(column.type) or pa.types.is_decimal(column.type):
+        return pc.cast(column, pa.string()).to_pylist()  # as Django stores them
+    if pa.types.is_boolean(column.type):
+        return [None if v is None else int(v) for v in column.to_pylist()]
     return column.to_pylist()
 
 

@@ -11,7 +11,9 @@ from fangkong.ingest.errors import UnreadableFile
 @dataclass(frozen=True)
 class Column:
     name: str
-    check: str  # id_number, text, phone, code, timestamp, choice, pool_size
+    # id_number, text, phone, code, timestamp, choice, pool_size, uscc, boolean, count, percent,
+    # date
+    check: str
     required: bool = True
     aliases: tuple[str, ...] = ()
     max_length: int = 200
@@ -22,6 +24,8 @@ class Column:
     # What an empty cell of an optional column stands for (a site list without a status column
     # lists open sites).
     default: str = ""
+    # The range of a count (inclusive).
+    bounds: tuple[int, int] = (0, 10_000_000)
 
 
 CORRECTION = Column("correction_reason", "text", required=False, aliases=("更正原因",))
@@ -112,7 +116,43 @@ FOUND_BY = {
     "other": "other",
     "其他": "other",
 }
+INDUSTRIES = {
+    "automotive": "automotive",
+    "汽车及零部件": "automotive",
+    "汽车": "automotive",
+    "汽车零部件": "automotive",
+    "pharma": "pharma",
+    "医药健康": "pharma",
+    "医药": "pharma",
+    "optoelectronics": "optoelectronics",
+    "光电信息": "optoelectronics",
+    "equipment": "equipment",
+    "装备制造": "equipment",
+    "food": "food",
+    "食品加工": "food",
+    "食品": "food",
+    "materials": "materials",
+    "新材料": "materials",
+    "chemicals": "chemicals",
+    "化工": "chemicals",
+    "energy": "energy",
+    "能源": "energy",
+    "other": "other",
+    "其他": "other",
+}
+EMPLOYEE_ROLES = {
+    "resident": "resident",
+    "驻厂员工": "resident",
+    "驻厂": "resident",
+    "returning": "returning",
+    "返岗员工": "returning",
+    "返岗": "returning",
+    "closed_loop": "closed_loop",
+    "闭环员工": "closed_loop",
+    "闭环": "closed_loop",
+}
 ID_NUMBER = Column("id_number", "id_number", aliases=("身份证号", "身份证号码", "证件号码"))
+USCC = Column("uscc", "uscc", aliases=("统一社会信用代码", "信用代码"))
 
 SCHEMAS: dict[str, tuple[Column, ...]] = {
     "residents": (
@@ -191,6 +231,81 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
             aliases=("社区代码", "所属社区代码"),
             code_lengths=(12,),
         ),
+        CORRECTION,
+    ),
+    # The enterprise registry (fangkong.enterprises; docs/enterprises-import.md): one row is one
+    # enterprise, identified by its unified social credit code.
+    "enterprises": (
+        USCC,
+        Column("name", "text", aliases=("企业名称",), max_length=128),
+        Column(
+            "county_code",
+            "code",
+            aliases=("所属区县代码", "区县代码"),
+            code_lengths=(6,),
+        ),
+        Column(
+            "community_code",
+            "code",
+            required=False,
+            aliases=("所在社区代码", "社区代码"),
+            code_lengths=(12,),
+        ),
+        Column("address", "text", required=False, aliases=("地址", "详细地址"), max_length=200),
+        Column("industry", "choice", aliases=("行业", "所属行业"), choices=INDUSTRIES),
+        Column("above_scale", "boolean", aliases=("规上", "规上企业", "是否规上")),
+        Column("normal_staff", "count", aliases=("正常用工人数",)),
+        Column("liaison_name", "text", required=False, aliases=("包保联络员",), max_length=64),
+        Column("liaison_phone", "phone", required=False, aliases=("联络员电话",)),
+        Column(
+            "instructor_name",
+            "text",
+            required=False,
+            aliases=("疫情防控指导员", "防疫指导员"),
+            max_length=64,
+        ),
+        Column("instructor_phone", "phone", required=False, aliases=("指导员电话",)),
+        Column(
+            "pcr_every_days",
+            "count",
+            required=False,
+            aliases=("核酸检测间隔天数", "核酸检测间隔"),
+            default="3",
+            bounds=(1, 30),
+        ),
+        Column(
+            "antigen_every_days",
+            "count",
+            required=False,
+            aliases=("抗原检测间隔天数", "抗原检测间隔"),
+            default="1",
+            bounds=(1, 30),
+        ),
+        Column(
+            "supplies_to",
+            "uscc",
+            required=False,
+            aliases=("配套企业统一社会信用代码", "配套对象"),
+        ),
+        CORRECTION,
+    ),
+    # An enterprise's staff: one row is one person working for one enterprise, in a role.
+    "employees": (
+        USCC,
+        ID_NUMBER,
+        Column("role", "choice", aliases=("身份", "员工类别"), choices=EMPLOYEE_ROLES),
+        Column("since", "timestamp", required=False, aliases=("起始时间", "入职时间")),
+        CORRECTION,
+    ),
+    # An enterprise's report for one day (日报).
+    "daily_reports": (
+        USCC,
+        Column("day", "date", aliases=("日期", "报告日期")),
+        Column("staff_on_duty", "count", aliases=("在岗人数",)),
+        Column("returning_staff", "count", aliases=("返岗人数", "其中返岗人数")),
+        Column("capacity_percent", "percent", aliases=("产能恢复", "产能恢复率", "产能恢复(%)")),
+        Column("closed_loop", "boolean", aliases=("闭环生产", "是否闭环")),
+        Column("problems", "text", required=False, aliases=("存在问题",), max_length=2000),
         CORRECTION,
     ),
 }

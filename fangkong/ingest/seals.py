@@ -135,6 +135,10 @@ WRITES = {
     "results": ("testing_labresult",),
     "sites": (),
     "cases": (),  # a case's events change no code; staff and imports both audit them
+    # The enterprise registry, its staff and its reports change no code.
+    "enterprises": (),
+    "employees": (),
+    "daily_reports": (),
 }
 
 

@@ -12,7 +12,8 @@ PERSON = "LEFT JOIN people_person p ON p.id_number = s.id_number"
 @dataclass(frozen=True)
 class Spec:
     kind: str
-    staging: tuple[tuple[str, str], ...]  # column, type (text | int | ts), as in the schema
+    # column, type (text | int | ts | date | bool | num), as in the schema
+    staging: tuple[tuple[str, str], ...]
     joins: str  # LEFT JOINs after `stg s` that resolve references
     resolved: str  # the columns those joins add, `expr AS name, ...`
     checks: tuple[tuple[str, str, str], ...]  # field, reason (SQL), failing condition on res
@@ -30,9 +31,24 @@ class Spec:
     # to `steps(cur, *, now, user_id, db_now) -> rejected rows` (the cases app sits above
     # ingestion, so it is named, not imported).
     steps: str = ""
+    # The check for an organisation's own account (an enterprise's, fangkong.enterprises): only
+    # rows about it (`stg_own` holds its id). Such an account is checked by this instead of
+    # `scoped_check`.
+    own_check: tuple[str, str, str] | None = None
+    # A kind whose rows are not plain facts writes them itself, in place of the generic insert:
+    # a dotted path to `write(cur, *, batch_id, user_id, now, db_now)` (the enterprise registry
+    # and its staff are edited in place, like residents and sites).
+    write: str = ""
 
 
 CORRECTABLE = ("correction_reason", "text")
+ENTERPRISE = "LEFT JOIN enterprises_enterprise e ON e.uscc = s.uscc"
+UNKNOWN_ENTERPRISE = (
+    "uscc",
+    "'未知企业:该统一社会信用代码尚未登记在企业名录'",
+    "enterprise_id IS NULL",
+)
+NOT_OWN = "'不是本企业的数据'"
 SPECS: dict[str, Spec] = {
     spec.kind: spec
     for spec in (
@@ -326,6 +342,215 @@ SPECS: dict[str, Spec] = {
             county="person_county",
             steps="fangkong.cases.importing.steps",
         ),
+        Spec(
+            kind="enterprises",
+            staging=(
+                ("uscc", "text"),
+                ("name", "text"),
+                ("county_code", "text"),
+                ("community_code", "text"),
+                ("address", "text"),
+                ("industry", "text"),
+                ("above_scale", "bool"),
+                ("normal_staff", "int"),
+                ("liaison_name", "text"),
+                ("liaison_phone", "text"),
+                ("instructor_name", "text"),
+                ("instructor_phone", "text"),
+                ("pcr_every_days", "int"),
+                ("antigen_every_days", "int"),
+                ("supplies_to", "text"),
+                CORRECTABLE,
+            ),
+            joins=(
+                "LEFT JOIN places_division cd ON cd.code = s.county_code AND cd.level = 3 "
+                "AND cd.is_current "
+                "LEFT JOIN places_division d ON d.code = s.community_code AND d.level = 5 "
+                "LEFT JOIN enterprises_enterprise namesake ON namesake.name = s.name "
+                "AND namesake.uscc <> s.uscc "
+                "LEFT JOIN enterprises_enterprise customer ON customer.uscc = s.supplies_to"
+            ),
+            # The district an enterprise is in now (`held_county`) and would be in: a district
+            # reviewer may neither move one out of their districts nor take one in.
+            resolved=(
+                "cd.code AS county_id, d.code AS community_id, d.county_code AS community_county, "
+                "cd.is_development_zone AS county_is_zone, "
+                "namesake.uscc AS namesake_uscc, namesake.name AS namesake_name, "
+                "customer.id AS customer_id, f.county_code AS held_county, "
+                "f.id AS enterprise_id"
+            ),
+            checks=(
+                (
+                    "county_code",
+                    "'未知区县代码:应为长春市现行区县或开发区(220171–220174)的6位代码'",
+                    "county_id IS NULL",
+                ),
+                (
+                    "community_code",
+                    "'未知社区代码:应为长春市社区/村的12位代码'",
+                    "community_code <> '' AND community_id IS NULL",
+                ),
+                (
+                    "community_code",
+                    "'该社区不在所填区县(' || county_code || ')'",
+                    # A development zone's communities keep their administrative county.
+                    "community_id IS NOT NULL AND community_county <> county_code "
+                    "AND NOT county_is_zone",
+                ),
+                (
+                    "name",
+                    "'企业名称已被另一企业使用:' || namesake_name || '(统一社会信用代码 ' "
+                    "|| namesake_uscc || ')'",
+                    "namesake_uscc IS NOT NULL",
+                ),
+                (
+                    "supplies_to",
+                    "'配套企业不能是本企业自身'",
+                    "supplies_to = uscc",
+                ),
+            ),
+            scoped_check=(
+                "county_code",
+                "'该企业不在您负责的区县'",
+                "county_code NOT IN (SELECT code FROM stg_scope) "
+                "OR held_county NOT IN (SELECT code FROM stg_scope)",
+            ),
+            own_check=(
+                "uscc",
+                NOT_OWN,
+                "enterprise_id IS NULL OR enterprise_id NOT IN (SELECT id FROM stg_own)",
+            ),
+            table="enterprises_enterprise",
+            identity=(("uscc", "s.uscc"),),
+            values=(
+                ("name", "s.name"),
+                ("county_code", "s.county_code"),
+                ("community_id", "d.code"),
+                ("address", "s.address"),
+                ("industry", "s.industry"),
+                ("above_scale", "s.above_scale"),
+                ("normal_staff", "s.normal_staff"),
+                ("liaison_name", "s.liaison_name"),
+                ("liaison_phone", "s.liaison_phone"),
+                ("instructor_name", "s.instructor_name"),
+                ("instructor_phone", "s.instructor_phone"),
+                ("pcr_every_days", "s.pcr_every_days"),
+                ("antigen_every_days", "s.antigen_every_days"),
+            ),
+            file_identity=("uscc",),
+            file_values=(
+                "name",
+                "county_code",
+                "community_code",
+                "address",
+                "industry",
+                "above_scale",
+                "normal_staff",
+                "liaison_name",
+                "liaison_phone",
+                "instructor_name",
+                "instructor_phone",
+                "pcr_every_days",
+                "antigen_every_days",
+            ),
+            insert=(),
+            key="uscc",
+            county="COALESCE(held_county, county_code)",
+            supersedable=False,
+            steps="fangkong.enterprises.importing.enterprise_steps",
+            write="fangkong.enterprises.importing.write_enterprises",
+        ),
+        Spec(
+            kind="employees",
+            staging=(
+                ("uscc", "text"),
+                ("id_number", "text"),
+                ("role", "text"),
+                ("since", "ts"),
+                CORRECTABLE,
+            ),
+            joins=f"{ENTERPRISE} {PERSON}",
+            resolved=(
+                "e.id AS enterprise_id, e.county_code AS enterprise_county, p.id AS person_id"
+            ),
+            checks=(
+                UNKNOWN_ENTERPRISE,
+                ("id_number", "'未知人员:该身份证号尚未登记为居民'", "person_id IS NULL"),
+            ),
+            scoped_check=(
+                "uscc",
+                "'该企业不在您负责的区县'",
+                "enterprise_county NOT IN (SELECT code FROM stg_scope)",
+            ),
+            own_check=("uscc", NOT_OWN, "enterprise_id NOT IN (SELECT id FROM stg_own)"),
+            table="enterprises_employee",
+            identity=(("enterprise_id", "e.id"), ("person_id", "p.id")),
+            values=(("role", "s.role"),),
+            file_identity=("uscc", "id_number"),
+            file_values=("role",),
+            insert=(),
+            key="id_number",
+            county="enterprise_county",
+            supersedable=False,
+            write="fangkong.enterprises.importing.write_employees",
+        ),
+        Spec(
+            kind="daily_reports",
+            staging=(
+                ("uscc", "text"),
+                ("day", "date"),
+                ("staff_on_duty", "int"),
+                ("returning_staff", "int"),
+                ("capacity_percent", "num"),
+                ("closed_loop", "bool"),
+                ("problems", "text"),
+                CORRECTABLE,
+            ),
+            joins=ENTERPRISE,
+            resolved="e.id AS enterprise_id, e.county_code AS enterprise_county",
+            checks=(
+                UNKNOWN_ENTERPRISE,
+                (
+                    "returning_staff",
+                    "'返岗人数不能大于在岗人数(' || staff_on_duty || ')'",
+                    "returning_staff > staff_on_duty",
+                ),
+            ),
+            scoped_check=(
+                "uscc",
+                "'该企业不在您负责的区县'",
+                "enterprise_county NOT IN (SELECT code FROM stg_scope)",
+            ),
+            own_check=("uscc", NOT_OWN, "enterprise_id NOT IN (SELECT id FROM stg_own)"),
+            table="enterprises_dailyreport",
+            identity=(("enterprise_id", "e.id"), ("day", "s.day")),
+            values=(
+                ("staff_on_duty", "s.staff_on_duty"),
+                ("returning_staff", "s.returning_staff"),
+                ("capacity_percent", "s.capacity_percent"),
+                ("closed_loop", "s.closed_loop"),
+                ("problems", "s.problems"),
+            ),
+            file_identity=("uscc", "day"),
+            file_values=(
+                "staff_on_duty",
+                "returning_staff",
+                "capacity_percent",
+                "closed_loop",
+                "problems",
+            ),
+            insert=(
+                "enterprise_id",
+                "day",
+                "staff_on_duty",
+                "returning_staff",
+                "capacity_percent",
+                "closed_loop",
+                "problems",
+            ),
+            key="uscc",
+            county="enterprise_county",
+        ),
     )
 }
 
@@ -345,6 +570,10 @@ TOUCHED = {
     "sites": "SELECT id AS person_id FROM people_person WHERE 1 = 0",
     "results": "SELECT DISTINCT s.person_id FROM testing_sampling s WHERE s.tube_id IN "  # noqa: S608
     f"(SELECT tube_id FROM res WHERE {NEW})",
+    # An enterprise, its staff and its reports change no one's code.
+    "enterprises": "SELECT id AS person_id FROM people_person WHERE 1 = 0",
+    "employees": "SELECT id AS person_id FROM people_person WHERE 1 = 0",
+    "daily_reports": "SELECT id AS person_id FROM people_person WHERE 1 = 0",
 }
 
 # Merges that could decide on each other's facts take turns (fangkong.codes.locks.INGEST): the
@@ -361,4 +590,9 @@ LOCK_GROUPS = {
     "designations": 4,
     # What may follow what in a case is checked against its committed events.
     "cases": 5,
+    # Staff and reports are checked against the registry (an enterprise must exist; a name is
+    # one enterprise's): the three take turns.
+    "enterprises": 6,
+    "employees": 6,
+    "daily_reports": 6,
 }

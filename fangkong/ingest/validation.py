@@ -3,12 +3,22 @@ its row number, the field and the reason, in Chinese for the person who sent the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from stdnum.cn import uscc as gb32100
+from stdnum.exceptions import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidFormat,
+    InvalidLength,
+    ValidationError,
+)
 
 from fangkong.engine.id_numbers import beijing_date, check_id_numbers
 from fangkong.ingest.reading import CONTROL, ROW
@@ -218,7 +228,110 @@ def _id_number(column: Column, values, empty, errors, *, now, **_):
     return pc.utf8_upper(values)
 
 
+_USCC_REASONS = (
+    (InvalidChecksum, "校验位不符:统一社会信用代码第18位应为按GB 32100计算的校验码"),
+    (InvalidLength, "统一社会信用代码应为18位"),
+    (InvalidComponent, "统一社会信用代码的登记管理部门代码、机构类别代码或区划码无效"),
+    (InvalidFormat, "统一社会信用代码含有无效字符(只能是数字和除I、O、Z、S、V外的大写字母)"),
+)
+
+
+def _uscc_reason(value: str) -> str:
+    try:
+        gb32100.validate(value)
+    except ValidationError as exc:
+        return next(
+            (reason for kind, reason in _USCC_REASONS if isinstance(exc, kind)),
+            "不是有效的统一社会信用代码",
+        )
+    return ""
+
+
+def _uscc(column: Column, values, empty, errors, **_):
+    """A unified social credit code (GB 32100), checked by its check character; stored upper-case
+    without blanks."""
+    values = pc.utf8_upper(pc.replace_substring(values, " ", ""))
+    reasons = [_uscc_reason(v) if v else "" for v in values.to_pylist()]
+    bad = np.array([bool(r) for r in reasons], dtype=bool)
+    errors.add(bad & ~empty, column.name, values, reasons)
+    return values
+
+
+_TRUE = ("是", "true", "1", "yes", "y", "√")
+_FALSE = ("否", "false", "0", "no", "n", "×")
+
+
+def _boolean(column: Column, values, empty, errors, **_):
+    lowered = pc.utf8_lower(values)
+    yes = _mask(pc.is_in(lowered, value_set=pa.array(_TRUE)))
+    no = _mask(pc.is_in(lowered, value_set=pa.array(_FALSE)))
+    errors.add(~yes & ~no & ~empty, column.name, values, "取值应为 是 或 否(true/false、1/0)")
+    return pa.array(yes, pa.bool_())
+
+
+def _count(column: Column, values, empty, errors, **_):
+    low, high = column.bounds
+    digits = _mask(pc.match_substring_regex(values, r"^\d{1,9}$"))
+    errors.add(~digits & ~empty, column.name, values, "应为不带小数的非负整数")
+    numbers = pc.cast(pc.if_else(pa.array(digits), values, "0"), pa.int64())
+    outside = digits & _mask(
+        pc.or_(pc.less(numbers, pa.scalar(low)), pc.greater(numbers, pa.scalar(high)))
+    )
+    errors.add(outside, column.name, values, f"应在{low}到{high}之间")
+    return numbers
+
+
+def _percent(column: Column, values, empty, errors, **_):
+    """A percentage from 0 to 200 with at most one decimal ("78", "78.5", "78.5%")."""
+    values = pc.utf8_rtrim(values, "%")
+    ok = _mask(pc.match_substring_regex(values, r"^\d{1,3}(\.\d)?$"))
+    errors.add(~ok & ~empty, column.name, values, "应为百分数,最多一位小数,如 78 或 78.5")
+    numbers = pc.cast(pc.if_else(pa.array(ok), values, "0"), pa.decimal128(5, 1))
+    over = ok & _mask(pc.greater(numbers, pa.scalar(200, pa.decimal128(5, 1))))
+    errors.add(over, column.name, values, "应在0到200之间")
+    return numbers
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_DATE = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})([T ]00:00(:00)?)?$"
+
+
+def _date(column: Column, values, empty, errors, *, now, **_):
+    """A calendar day (Asia/Shanghai), as 2022-04-20 (2022/4/20, or an Excel date at midnight),
+    not after today and not before December 2019."""
+    today = now.astimezone(SHANGHAI).date()
+    days: list[date | None] = []
+    reasons: list[str] = []
+    for value in values.to_pylist():
+        found = re.match(_DATE, value or "")
+        if found is None:
+            days.append(None)
+            reasons.append("日期格式无效,应为 2022-04-20")
+            continue
+        try:
+            day = date(int(found[1]), int(found[2]), int(found[3]))
+        except ValueError:
+            days.append(None)
+            reasons.append("不是有效的日期")
+            continue
+        days.append(day)
+        if day > today:
+            reasons.append(f"日期晚于今天({today.isoformat()}),不能提前报告")
+        elif day < EARLIEST.date():
+            reasons.append("日期不合理(早于2019年12月)")
+        else:
+            reasons.append("")
+    bad = np.array([bool(r) for r in reasons], dtype=bool)
+    errors.add(bad & ~empty, column.name, values, reasons)
+    return pa.array([d if not b else None for d, b in zip(days, bad, strict=True)], pa.date32())
+
+
 _CHECKS = {
+    "uscc": _uscc,
+    "boolean": _boolean,
+    "count": _count,
+    "percent": _percent,
+    "date": _date,
     "id_number": _id_number,
     "text": _text,
     "phone": _phone,

@@ -30,6 +30,7 @@ from fangkong.accounts.scoping import (
 from fangkong.accounts.views import county_names, render_staff
 from fangkong.audit.actions import record
 from fangkong.engine.id_numbers import mask
+from fangkong.enterprises.models import EmployeeRole, Industry
 from fangkong.ingest.actions import UPLOADERS, do_close_abandoned, do_ingest
 from fangkong.ingest.flags import do_resolve_flag
 from fangkong.ingest.forms import ResolveFlagForm, UploadForm
@@ -44,7 +45,7 @@ BATCHES_PER_PAGE = 30
 FLAGS_PER_PAGE = 50
 FLAGS_ON_BATCH_PAGE = 200
 # Kinds whose flags and rows are keyed by a person's ID number.
-PERSON_KEYED = frozenset({"residents", "presence", "designations", "cases"})
+PERSON_KEYED = frozenset({"residents", "presence", "designations", "cases", "employees"})
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -66,6 +67,18 @@ def column_rule(column: Column) -> str:
         return "带时区的时间,如 2022-04-20T08:00:00+08:00"
     if column.check == "pool_size":
         return "1、10或20"
+    if column.check == "uscc":
+        return "18位统一社会信用代码(GB 32100,末位为校验码)"
+    if column.check == "boolean":
+        return "是/否(true/false、1/0)"
+    if column.check == "count":
+        low, high = column.bounds
+        rule = f"整数,{low}到{high}"
+        return rule + (f";留空即 {column.default}" if column.default else "")
+    if column.check == "percent":
+        return "百分数0–200,最多一位小数,如 78.5"
+    if column.check == "date":
+        return "日期,如 2022-04-20,不晚于今天"
     if column.check == "choice":
         rule = "取值:" + "、".join(column.choices)
         return rule + (f";留空即 {column.default}" if column.default else "")
@@ -363,6 +376,38 @@ COMPARED: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         ("kind", "类型", "类型"),
         ("site_status", "状态", "状态"),
     ),
+    "enterprises": (
+        ("uscc", "统一社会信用代码", None),
+        ("name", "企业名称", "企业名称"),
+        ("county_code", "所属区县代码", "所属区县代码"),
+        ("community_code", "所在社区代码", "所在社区代码"),
+        ("address", "地址", "地址"),
+        ("industry", "行业", "行业"),
+        ("above_scale", "规上", "规上"),
+        ("normal_staff", "正常用工人数", "正常用工人数"),
+        ("liaison_name", "包保联络员", "包保联络员"),
+        ("liaison_phone", "联络员电话", "联络员电话"),
+        ("instructor_name", "疫情防控指导员", "疫情防控指导员"),
+        ("instructor_phone", "指导员电话", "指导员电话"),
+        ("pcr_every_days", "核酸检测间隔天数", "核酸检测间隔天数"),
+        ("antigen_every_days", "抗原检测间隔天数", "抗原检测间隔天数"),
+        ("supplies_to", "配套企业统一社会信用代码", None),
+    ),
+    "employees": (
+        ("uscc", "统一社会信用代码", "统一社会信用代码"),
+        ("id_number", "身份证号", None),
+        ("role", "身份", "身份"),
+        ("since", "起始时间", "起始时间"),
+    ),
+    "daily_reports": (
+        ("uscc", "统一社会信用代码", "统一社会信用代码"),
+        ("day", "日期", "日期"),
+        ("staff_on_duty", "在岗人数", "在岗人数"),
+        ("returning_staff", "返岗人数", "返岗人数"),
+        ("capacity_percent", "产能恢复(%)", "产能恢复(%)"),
+        ("closed_loop", "闭环生产", "闭环生产"),
+        ("problems", "存在问题", "存在问题"),
+    ),
     "presence": (
         ("id_number", "身份证号", None),
         ("region_code", "区域代码", None),
@@ -371,11 +416,14 @@ COMPARED: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         ("source", "来源", None),
     ),
 }
+YES_NO_FIELDS = frozenset({"above_scale", "closed_loop"})
 _CHOICE_LABELS = {
     **dict(DesignationKind.choices),
     **dict(Outcome.choices),
     **dict(SiteKind.choices),
     **dict(SiteStatus.choices),
+    **dict(Industry.choices),
+    **dict(EmployeeRole.choices),
 }
 
 
@@ -385,6 +433,8 @@ def _display(name: str, value) -> str:
     text = str(value)
     if name == "id_number" and text:
         return mask(text)
+    if name in YES_NO_FIELDS and text:
+        return "是" if text.lower() in ("true", "1", "是") else "否"
     if text in _CHOICE_LABELS:
         return _CHOICE_LABELS[text]
     if len(text) >= 16 and text[4:5] == "-" and text[10:11] in ("T", " "):

@@ -285,5 +285,7 @@ def person(request, pk: int):
             "more_code_changes": more_changes,
             "can_read_policies": has_role(request.user, POLICY_READERS),
             "can_propose_override": has_role(request.user, OVERRIDE_PROPOSERS),
+            # The registry's employers (fangkong.enterprises), the one source since issue 15.
+            "jobs": list(subject.jobs.select_related("enterprise").order_by("since")),
         },
     )
