@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:pk>/buffer/", gate_views.buffer_page, name="buffer"),
     path("<int:pk>/loop/", gate_views.loop_page, name="loop"),
     path("loop/", gate_views.loop_overview, name="loop_overview"),
+    path("<int:pk>/gates/new/", gate_views.gate_new, name="gate_new"),
 ]

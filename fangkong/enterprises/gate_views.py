@@ -219,3 +219,27 @@ def loop_overview(request):
         "enterprises/gate/loop_overview.html",
         {"day": day, "problem": problem, "table": table},
     )
+
+
+@login_required
+def gate_new(request, pk: int):
+    """Set up a plant gate (POST from the enterprise page): its device key is shown once."""
+    enterprise = _enterprise_for(request.user, pk)
+    if request.method != "POST":
+        raise Http404
+    try:
+        gate, device_key = actions.do_create_plant_gate(
+            request.user, enterprise, name=request.POST.get("name", ""), now=timezone.now()
+        )
+    except actions.GateError as error:
+        return render_staff(
+            request,
+            "enterprises/gate/created.html",
+            {"enterprise": enterprise, "error": str(error)},
+            status=422,
+        )
+    return render_staff(
+        request,
+        "enterprises/gate/created.html",
+        {"enterprise": enterprise, "gate": gate, "device_key": device_key},
+    )

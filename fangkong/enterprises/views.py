@@ -238,8 +238,24 @@ def enterprise_detail(request, pk: int):
             "actions": allowed_steps(request.user, enterprise, status),
             "may_edit": access.can_keep(request.user, enterprise),
             "may_report": access.can_report(request.user, enterprise),
+            **_linked(request.user, enterprise),
         },
     )
+
+
+def _linked(user, enterprise: Enterprise) -> dict:
+    """What the registry ties to the enterprise: its plant gates, its own accounts and its
+    employer lists (解码集中申请)."""
+    gates = enterprise.gates.select_related("checkpoint").order_by("checkpoint__name")
+    return {
+        "gates": list(gates),
+        "may_operate_gates": access.can_operate_gate(user, enterprise),
+        "may_add_gate": access.can_keep(user, enterprise)
+        or access.own_enterprise_id(user) == enterprise.pk,
+        "accounts": list(enterprise.accounts.select_related("user").order_by("user__username")),
+        "clearance_batches": list(enterprise.clearance_batches.order_by("-uploaded_at")[:5]),
+        "clearance_batch_count": enterprise.clearance_batches.count(),
+    }
 
 
 def _registry_form(request, form, enterprise=None):

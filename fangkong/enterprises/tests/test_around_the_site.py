@@ -86,3 +86,61 @@ def test_a_residents_page_names_the_registered_employer_and_flags_free_text(
     assert reverse("enterprises:detail", args=[plant.pk]) in html and "返岗员工" in html
     other = page(client, reviewer, reverse("people:person", args=[stranger.pk]))
     assert "未登记的小作坊(未在企业名录中)" in other
+
+
+@time_machine.travel(NOON, tick=False)
+def test_the_district_sets_up_a_plant_gate_from_the_enterprise_page_and_sees_its_key_once(
+    client, make_staff
+):
+    from fangkong.checkpoints.models import Checkpoint
+
+    plant = make_enterprise()
+    reviewer = make_staff("district_reviewer", ["220102"])
+    client.force_login(reviewer)
+
+    response = client.post(reverse("enterprises:gate_new", args=[plant.pk]), {"name": "2号门"})
+
+    assert response.status_code == 200
+    gate = plant.gates.get()
+    key = response.content.decode().split('id="device-key">')[1].split("<")[0]
+    assert Checkpoint.hash_key(key) == gate.checkpoint.device_key_hash
+    assert gate.checkpoint.type_id == "factory_gate" and gate.checkpoint.county_code == "220102"
+    detail = page(client, reviewer, reverse("enterprises:detail", args=[plant.pk]))
+    # Listed, not opened: district reviewers do not stand at gates.
+    assert gate.checkpoint.name in detail and key not in detail
+    assert reverse("enterprises:gate", args=[gate.checkpoint_id]) not in detail
+
+    blank = client.post(reverse("enterprises:gate_new", args=[plant.pk]), {"name": " "})
+    assert blank.status_code == 422 and "厂门名称不能为空" in blank.content.decode()
+    outsider = make_staff("district_reviewer", ["220104"])
+    client.force_login(outsider)
+    assert (
+        client.post(reverse("enterprises:gate_new", args=[plant.pk]), {"name": "3号门"}).status_code
+        == 404
+    )
+    assert Checkpoint.objects.filter(plant_gate__enterprise=plant).count() == 1
+
+
+@time_machine.travel(NOON, tick=False)
+def test_the_enterprise_page_shows_its_own_accounts_and_employer_lists(client, make_staff):
+    from fangkong.clearances.models import EmployerBatch
+
+    plant = make_enterprise()
+    liaison = make_staff("employer", username="plant-liaison")
+    liaison.staff.enterprise = plant
+    liaison.staff.save()
+    EmployerBatch.objects.create(
+        employer=plant.name,
+        enterprise=plant,
+        policy_id="cc-2022-0420-untested",
+        uploaded_by=liaison,
+        uploaded_at=NOON,
+        file_name="四月职工名单.xlsx",
+        rows_total=12,
+    )
+
+    html = page(
+        client, make_staff("command_centre"), reverse("enterprises:detail", args=[plant.pk])
+    )
+
+    assert "plant-liaison" in html and "四月职工名单.xlsx" in html and "共1份" in html
