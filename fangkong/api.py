@@ -9,6 +9,9 @@ from fangkong.clearances.api import router as clearances_router
 from fangkong.enterprises.api import router as enterprises_router
 from fangkong.enterprises.gate_api import router as plant_gates_router
 from fangkong.ingest.api import router as ingest_router
+from fangkong.passes.api import router as passes_router
+from fangkong.supplies.api import router as supplies_router
+from fangkong.tickets.api import router as tickets_router
 
 SWAGGER_UI = "fangkong/vendor/swagger-ui-dist-5.36.0"
 
@@ -38,3 +41,6 @@ api.add_router("/", checkpoints_router)
 api.add_router("/clearances", clearances_router)
 api.add_router("/enterprises", enterprises_router)
 api.add_router("/plant-gates", plant_gates_router)
+api.add_router("/passes", passes_router)
+api.add_router("/tickets", tickets_router)
+api.add_router("/supplies", supplies_router)

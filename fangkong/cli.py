@@ -570,6 +570,8 @@ def build_parser() -> argparse.ArgumentParser:
     __import__("fangkong.clock.cli", fromlist=["add_commands"]).add_commands(sub)
     __import__("fangkong.cases.cli", fromlist=["add_commands"]).add_commands(sub)
     __import__("fangkong.enterprises.cli", fromlist=["add_commands"]).add_commands(sub)
+    for app in ("passes", "tickets", "supplies"):
+        __import__(f"fangkong.{app}.cli", fromlist=["add_commands"]).add_commands(sub)
     return parser
 
 

@@ -11,6 +11,10 @@ class Role(models.TextChoices):
     CHECKPOINT = "checkpoint", "卡口人员"
     HOTLINE = "hotline", "12345热线专席"
     EMPLOYER = "employer", "企业联络员"
+    # The resumption desk's "1+5" task force (fangkong.passes, fangkong.tickets, fangkong.supplies).
+    PASS_OFFICER = "pass_officer", "车辆通行证专员"
+    TASK_GROUP = "task_group", "复工复产专班组员"
+    SUPPLY_OFFICER = "supply_officer", "物资保障专员"
     DISTRICT_REVIEWER = "district_reviewer", "区县审核员"
     COMMAND_CENTRE = "command_centre", "指挥部"
     AUDITOR = "auditor", "审计员"
