@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -124,7 +125,9 @@ def cmd_demo(args) -> int:
     from fangkong.demo.story import run_story
 
     progress = Progress("生成演示城市", sys.stderr.isatty())
-    summary = run_story(residents=args.residents, seed=args.seed, progress=progress)
+    summary = run_story(
+        residents=args.residents, seed=args.seed, progress=progress, passes=args.passes
+    )
     progress.close()
     unscanned = summary.pop("unscanned_ids")
     # Clearances first: their decisions are dated over the last two days, the gates' round is
@@ -181,6 +184,25 @@ TRANSITION_ORDER = (
     "yellow->green",
     "red->green",
 )
+
+
+def county_code(value: str) -> str:
+    """argparse type of `--county`: a 6-digit county-level division code."""
+    if not re.fullmatch(r"[0-9]{6}", value):
+        raise argparse.ArgumentTypeError(f"不是有效的区县代码 {value!r}(应为6位数字,如 220173)")
+    return value
+
+
+def known_counties(county: str | None) -> dict[str, str] | None:
+    """The county-level divisions' names by code; None, with the reason on stderr, when
+    `county` (a `--county` given) is not one of them."""
+    from fangkong.places.queries import counties
+
+    names = dict(counties().values_list("code", "name"))
+    if county and county not in names:
+        print(f"错误:--county:未知的区县代码 {county}", file=sys.stderr)
+        return None
+    return names
 
 
 def moment(value: str):
@@ -522,6 +544,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="生成合成的长春市演示数据")
     demo.add_argument("--residents", type=int, default=20_000)
     demo.add_argument("--seed", type=int, default=20220421)
+    demo.add_argument(
+        "--passes",
+        type=int,
+        help="第一批车辆通行证数量(默认按居民数比例:2 872 × 居民数 ÷ 20 000;2872 即发布会数字)",
+    )
     demo.add_argument("--json", action="store_true")
     demo.add_argument("--serve", action="store_true", help="生成后启动网页服务")
     demo.add_argument("--host", default="127.0.0.1")

@@ -30,6 +30,61 @@ from fangkong.places.models import Division, Level
 from fangkong.places.queries import CITY_CODE
 from fangkong.testing.actions import SITE_READERS
 
+
+def _desk_nav() -> tuple:
+    """The resumption desk around the enterprise registry: vehicle passes, problem tickets and
+    the daily dispatch, supply assurance (each app keeps its own role sets)."""
+    from fangkong.passes import access as passes
+    from fangkong.supplies import access as supplies
+    from fangkong.tickets import access as tickets
+
+    def section(app: str, *names: str) -> tuple[str, ...]:
+        return tuple(f"{app}:{name}" for name in names)
+
+    return (
+        (
+            "passes:queue",
+            "车辆通行证",
+            passes.READERS,
+            section("passes", "queue", "apply", "detail", "decide", "revoke", "batches"),
+        ),
+        (
+            "passes:stats",
+            "通行证统计",
+            passes.OFFICERS | {Role.DISTRICT_REVIEWER, Role.AUDITOR},
+            section("passes", "stats"),
+        ),
+        (
+            "tickets:list",
+            "问题工单",
+            tickets.READERS,
+            section(
+                "tickets",
+                *("list", "new", "detail", "contact", "assign", "note", "solve", "reopen"),
+                *("close", "task_force"),
+            ),
+        ),
+        (
+            "tickets:dispatch",
+            "日调度",
+            tickets.DISPATCH_READERS,
+            section("tickets", "dispatch"),
+        ),
+        (
+            "supplies:figures",
+            "保供",
+            supplies.READERS,
+            section("supplies", "figures", "firms", "firm", "import", "resolve_flag", "housing"),
+        ),
+        (
+            "supplies:requests",
+            "物资需求",
+            supplies.REQUESTERS | supplies.READERS,
+            section("supplies", "requests", "request_new", "request", "confirm"),
+        ),
+    )
+
+
 # (url name, label, who sees it: a set of roles or None for everyone signed in, the views that
 # count as being in that section)
 _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
@@ -149,6 +204,7 @@ _NAV: tuple[tuple[str, str, frozenset[str] | None, tuple[str, ...]], ...] = (
         ),
     ),
     ("enterprises:dashboard", "复工复产统计", ENTERPRISE_READERS, ("enterprises:dashboard",)),
+    *_desk_nav(),
     ("audit:log", "审计日志", AUDIT_READERS, ("audit:log",)),
 )
 

@@ -22,7 +22,7 @@ from fangkong.checkpoints import gatelog
 from fangkong.checkpoints.models import Checkpoint, CheckpointType, GateScan, Mode, Outcome
 from fangkong.codes.models import PersonCode
 from fangkong.engine import tokens
-from fangkong.engine.gate_rules import Decision, Requirements, check_code
+from fangkong.engine.gate_rules import Decision, Requirements, check_code, check_vehicle_pass
 from fangkong.signing import keys
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -32,6 +32,11 @@ OLDEST_OFFLINE_SCAN = timedelta(days=7)
 FUTURE_LEEWAY = timedelta(minutes=5)
 MAX_REASONS, MAX_REASON_LENGTH = 10, 200
 UNKNOWN_HOLDER = "无法识别持码人"
+
+# Whether a vehicle pass (by its `pid` claim) is out of force — revoked, or unknown here. The
+# passes app, which sits above this one, registers its answer when it loads
+# (fangkong.passes.apps); without it every vehicle pass counts as out of force.
+vehicle_pass_revoked = [lambda pass_id, now: True]
 
 
 @dataclass
@@ -98,6 +103,12 @@ def _judge(checkpoint, token, now, direction, scan_uuid, asked_for):
     if verified.kind == tokens.CODE:
         colour, first = _earlier(person_id, scan_uuid if asked_for else None)
         decision = check_code(req, claims, now, colour)
+        return decision, verified.kind, claims, person_id, colour, first
+    if verified.kind == tokens.VEHICLE:
+        # The driver's live code decides, and a revoked pass is denied at once.
+        colour, first = _earlier(person_id, scan_uuid if asked_for else None)
+        revoked = vehicle_pass_revoked[0](claims.get("pid"), now)
+        decision = check_vehicle_pass(claims, now, driver_colour=colour, revoked=revoked)
         return decision, verified.kind, claims, person_id, colour, first
     from fangkong.exits.gate import check_pass_at_gate
 

@@ -107,11 +107,45 @@ def staff_accounts(employer: str = "") -> tuple[StaffAccount, ...]:
             TIANHE,
             "天合富奥的企业联络员:填报企业日报、厂门登记与缓冲区 /enterprises/",
         ),
+        *task_force_accounts(),
         StaffAccount(
             "auditor", Role.AUDITOR, (), "长春市疫情防控审计组", "审计日志 /audit/ 及其校验、导出"
         ),
         StaffAccount(
             "admin", Role.ADMIN, (), "系统管理员", "管理后台 /admin/(is_staff + is_superuser)"
+        ),
+    )
+
+
+def task_force_accounts() -> tuple[StaffAccount, ...]:
+    """长春新区's "1+5" task force: its five groups (fangkong.tickets), the vehicle-pass officer
+    (fangkong.passes) and the supply officer (fangkong.supplies). Their demos create them."""
+    from fangkong.accounts.models import Role
+    from fangkong.demo.enterprises import DISTRICT, DISTRICT_NAME
+    from fangkong.demo.tickets import GROUP_ACCOUNTS
+    from fangkong.tickets.rules import GROUP_LABELS
+
+    task_force = f"{DISTRICT_NAME}规上工业企业复工复产工作专班"
+    return (
+        *(
+            StaffAccount(
+                username, Role.TASK_GROUP, (DISTRICT,), f"{task_force}·{GROUP_LABELS[kind]}", duty
+            )
+            for username, kind, duty in GROUP_ACCOUNTS
+        ),
+        StaffAccount(
+            "pass_xinqu",
+            Role.PASS_OFFICER,
+            (DISTRICT,),
+            f"{DISTRICT_NAME}复工复产专班车辆交通协调组",
+            "车辆通行证审批、批次发放、吊销 /passes/",
+        ),
+        StaffAccount(
+            "supply_xinqu",
+            Role.SUPPLY_OFFICER,
+            (DISTRICT,),
+            f"{DISTRICT_NAME}复工复产专班物资保障协调组",
+            "新区保供:物资需求与配送、住宿安置 /supplies/",
         ),
     )
 

@@ -19,6 +19,9 @@
 5. 8–26 April — the resumption of work in 长春新区 (fangkong.demo.enterprises): the registry of
    8 April, filings and daily reports of 8–20 April, 天合富奥's plant gate on 26 April. Replayed
    last: its gate reads the testing facts of the rounds above.
+6. 18–26 April — the desk around it: the first batch of vehicle passes (fangkong.demo.passes),
+   the task force's 183 solved problems (fangkong.demo.tickets), supply firms, deliveries to
+   closed-loop firms and dormitory beds (fangkong.demo.supplies).
 """
 
 from __future__ import annotations
@@ -84,13 +87,18 @@ def run_story(
     zones: bool = True,
     cases: bool = True,
     enterprises: bool = True,
+    passes: int | None = None,
+    desk: bool = True,
 ) -> dict:
     """Run the story (see the module's docstring) into the database and return its summary.
 
     `zones=False` leaves out step 0' (the zones of 1–20 April, the slow part): for tests of
     codes, clearances and accounts that do not concern zones. `fangkong demo` always replays
     them. `cases=False` leaves out step 0'' (the case timeline, which follows the zones);
-    `enterprises=False` step 5 (the resumption of work in 长春新区, fangkong.demo.enterprises)."""
+    `enterprises=False` step 5 (the resumption of work in 长春新区, fangkong.demo.enterprises,
+    and the desk around it: vehicle passes, tickets, supplies). `passes` is how many vehicle
+    passes the first batch issues (default: 2 872 scaled by residents ÷ 20 000); `desk=False`
+    leaves out step 6 (for the tests of each part of the desk, which replay it themselves)."""
     april = replay_zones(residents, seed) if zones else {"replayed": False}
     bulletin = replay_cases(residents, seed) if zones and cases else {"replayed": False}
     first = build_demo(residents=residents, seed=seed, progress=progress, now=ROUND_ONE_LOADED)
@@ -100,6 +108,7 @@ def run_story(
     second = build_demo(residents=residents, seed=seed, progress=progress, now=ROUND_TWO_LOADED)
     yellow_now = yellow_from_seed()
     works = replay_enterprises(seed) if enterprises else {"replayed": False, "text": ""}
+    parts = replay_desk(seed, passes) if enterprises and desk else {}
     story = (
         f"4月23日0时发布“4月20日至22日未参加核酸检测人员赋黄码”规则:{yellow_after_publish:,}人"
         f"转为黄码;4月24日一轮核酸检测阴性后,{yellow_after_publish - yellow_now:,}人自动转绿,"
@@ -113,12 +122,28 @@ def run_story(
         "april": _april_summary(april),
         "cases": _cases_summary(bulletin),
         "enterprises": {k: v for k, v in works.items() if k != "text"},
+        **{name: {k: v for k, v in part.items() if k != "text"} for name, part in parts.items()},
         "text": second["text"]
         + "\n"
         + story
         + (_april_text() if zones else "")
         + (_bulletin_text() if zones and cases else "")
-        + works["text"],
+        + works["text"]
+        + "".join("\n" + part["text"] for part in parts.values() if part.get("text")),
+    }
+
+
+def replay_desk(seed: int, passes: int | None = None) -> dict[str, dict]:
+    """Step 6: the resumption desk of 长春新区 around its registry — the first batch of vehicle
+    passes, the task force's tickets, supply assurance (each replayed once)."""
+    from fangkong.demo.passes import replay_passes
+    from fangkong.demo.supplies import replay_supplies
+    from fangkong.demo.tickets import replay_tickets
+
+    return {
+        "passes": replay_passes(seed, count=passes),
+        "tickets": replay_tickets(seed),
+        "supplies": replay_supplies(seed),
     }
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from fangkong.engine.tokens import CODE, EXIT
+from fangkong.engine.tokens import CODE, EXIT, VEHICLE
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 COLOURS = ("green", "yellow", "red")
@@ -76,7 +76,7 @@ def _convert(name: str, value):
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise RuleError(f"{name} 应为字符串列表")
         allowed = {
-            "kinds": (CODE, EXIT),
+            "kinds": (CODE, EXIT, VEHICLE),
             "colours": COLOURS,
             "zone_levels": tuple(ZONE_LABELS),
         }[name]
@@ -195,6 +195,49 @@ def check_exit_pass(claims: Mapping, *, community_code: str, zone_level: str | N
     if zone_level in ("lockdown", "control"):
         reasons.append(f"小区已调整为{ZONE_LABELS[zone_level]},通行码停用")
     return Decision.of(reasons)
+
+
+VEHICLE_REVOKED = "通行证已吊销"
+NOT_THE_DRIVER = "健康码不是通行证登记的驾驶员本人"
+
+
+def check_vehicle_pass(
+    claims: Mapping,
+    now: datetime,
+    *,
+    driver_colour: str | None,
+    plate: str | None = None,
+    revoked: bool = False,
+) -> Decision:
+    """A vehicle pass (车辆通行证) at a road checkpoint: not revoked, within its validity
+    (`nbf`–`exp`), for the plate seen (when the staff typed one), and the driver's code green.
+    Online `driver_colour` is the driver's live code; offline it is None and the driver's own
+    code, scanned next, decides (check_driver_code)."""
+    reasons = []
+    if revoked:
+        reasons.append(VEHICLE_REVOKED)
+    start, end, at = claims.get("nbf"), claims.get("exp"), now.timestamp()
+    if not isinstance(start, int) or not isinstance(end, int) or not start <= at < end:
+        window = (
+            f"{_local(start)}至{_local(end)}"
+            if isinstance(start, int) and isinstance(end, int)
+            else "未知"
+        )
+        reasons.append(f"通行证有效期为{window},当前不在有效期内")
+    if plate is not None and plate.replace(" ", "").upper() != claims.get("pl"):
+        reasons.append(f"车牌{plate}与通行证登记的{claims.get('pl', '未知')}不符")
+    if driver_colour is not None and driver_colour != "green":
+        label = COLOUR_LABELS.get(driver_colour, "未知")
+        reasons.append(f"驾驶员健康码为{label},车辆通行证暂停使用")
+    return Decision.of(reasons)
+
+
+def check_driver_code(pass_claims: Mapping, code_claims: Mapping) -> Decision:
+    """The health code scanned right after a vehicle pass must be the driver's own."""
+    sub = pass_claims.get("sub")
+    if not isinstance(sub, str) or sub != code_claims.get("sub"):
+        return Decision.of([NOT_THE_DRIVER])
+    return Decision.of([])
 
 
 def testing_claims(state, antigen_negative_at: datetime | None) -> dict:

@@ -4,7 +4,8 @@
     BASE64URL(header) "." BASE64URL(claims) "." BASE64URL(signature)
 
 The header names the algorithm, the key (`kid`) and the kind of token (`typ`): a health code
-(`fk-code`) or an exit pass (`fk-exit`). A verifier checks, in this order, the shape, the key
+(`fk-code`), an exit pass (`fk-exit`) or a
+vehicle pass (`fk-vehicle`). A verifier checks, in this order, the shape, the key
 (known, not revoked), the signature, the kind and the validity window — so nothing unsigned is
 ever trusted, and every failure has a reason a checkpoint can show.
 """
@@ -22,8 +23,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-CODE, EXIT = "fk-code", "fk-exit"
-KIND_LABELS = {CODE: "健康码", EXIT: "出入通行码(易行码)"}
+CODE, EXIT, VEHICLE = "fk-code", "fk-exit", "fk-vehicle"
+KIND_LABELS = {CODE: "健康码", EXIT: "出入通行码(易行码)", VEHICLE: "车辆通行证"}
 ALGORITHM = "EdDSA"
 # Phones and verifier clocks drift; a token "issued" this far in the future is still accepted.
 CLOCK_LEEWAY_SECONDS = 60

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from datetime import date
 
@@ -22,12 +21,6 @@ def _day(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"不是有效的日期 {value!r}(应为 2022-04-20)") from exc
-
-
-def _county(value: str) -> str:
-    if not re.fullmatch(r"[0-9]{6}", value):
-        raise argparse.ArgumentTypeError(f"不是有效的区县代码 {value!r}(应为6位数字,如 220173)")
-    return value
 
 
 def percent(rate: float | None) -> str:
@@ -64,12 +57,16 @@ def _table(shown: dict, scope_name: str) -> list[str]:
 
 
 def cmd_stats(args) -> int:
+    from fangkong.cli import known_counties
+    from fangkong.enterprises.models import Industry
     from fangkong.enterprises.stats import district_figures
-    from fangkong.places.queries import counties
 
-    names = dict(counties().values_list("code", "name"))
-    if args.county and args.county not in names:
-        print(f"错误:--county:未知的区县代码 {args.county}", file=sys.stderr)
+    names = known_counties(args.county)
+    if names is None:
+        return 2
+    if args.industry and args.industry not in Industry.values:
+        known = "、".join(f"{value}({label})" for value, label in Industry.choices)
+        print(f"错误:--industry:未知的行业 {args.industry},应为 {known}", file=sys.stderr)
         return 2
     shown = district_figures(
         args.date, county=args.county, as_of=args.as_of, industry=args.industry
@@ -84,8 +81,8 @@ def cmd_stats(args) -> int:
 
 def add_commands(sub) -> None:
     """Add `enterprises` to the `fangkong` parser."""
-    from fangkong.cli import moment
-    from fangkong.enterprises.models import Industry
+    # The parser is built before Django is set up: no model may be imported here.
+    from fangkong.cli import county_code, moment
 
     enterprises = sub.add_parser("enterprises", help="企业复工复产")
     commands = enterprises.add_subparsers(dest="enterprises_command", required=True)
@@ -93,8 +90,8 @@ def add_commands(sub) -> None:
         "stats", help="某日规上工业企业复工率、复产率、在岗人数(按数据截至时的日报计算)"
     )
     stats.add_argument("--date", type=_day, required=True, help="日期(北京时间),如 2022-04-20")
-    stats.add_argument("--county", type=_county, help="区县代码,如 220173;默认全市")
-    stats.add_argument("--industry", choices=Industry.values, help="只统计该行业")
+    stats.add_argument("--county", type=county_code, help="区县代码,如 220173;默认全市")
+    stats.add_argument("--industry", help="只统计该行业,如 automotive(汽车及零部件)")
     stats.add_argument(
         "--as-of", type=moment, help="数据截至(默认当日结束,或现在若更早;无时区为北京时间)"
     )

@@ -15,7 +15,9 @@ from fangkong.audit.actions import record
 from fangkong.audit.labels import ACTION_LABELS, readable_detail
 from fangkong.clock.tests.worker import run_due_tasks
 from fangkong.engine import clearances as machine
+from fangkong.enterprises.models import ResumptionStep
 from fangkong.exits.gate import DIRECTIONS
+from fangkong.tickets import rules as ticket_rules
 
 PACKAGE = Path(fangkong.__file__).parent
 BJ = timezone(timedelta(hours=8))
@@ -23,6 +25,8 @@ BJ = timezone(timedelta(hours=8))
 FORMATTED = {
     "clearance.": set(machine.TRANSITIONS),
     "exit_pass.": set(DIRECTIONS),
+    "enterprise.": set(ResumptionStep.Kind.values),
+    "tickets.": set(ticket_rules.ACTIONS),
 }
 
 

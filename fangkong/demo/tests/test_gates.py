@@ -48,7 +48,10 @@ def test_the_green_example_gets_an_exit_pass_and_the_yellow_one_stays_yellow(gat
 
 
 def test_seeding_again_adds_no_checkpoints(gates):
+    before = Checkpoint.objects.count()
     with time_machine.travel(TODAY, tick=False):
         seed_gates(TODAY)
-    # The demo's plant gate (fangkong.demo.enterprises) is not one of seed_gates'.
-    assert Checkpoint.objects.filter(plant_gate__isnull=True).count() == 5
+    assert Checkpoint.objects.count() == before
+    # seed_gates' five are in 南关区 (the plant gate and the road checkpoint of 长春新区 are the
+    # resumption story's).
+    assert Checkpoint.objects.filter(county_code="220102").count() == 5

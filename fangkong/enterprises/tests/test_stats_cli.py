@@ -81,3 +81,8 @@ def test_a_bad_county_or_time_is_refused_with_the_reason(db, capsys):
     assert exit_.value.code == 2 and "不是有效的时间 'noon'" in capsys.readouterr().err
     assert main(["enterprises", "stats", "--date", "2022-04-20", "--county", "229999"]) == 2
     assert "未知的区县代码 229999" in capsys.readouterr().err
+
+
+def test_an_unknown_industry_is_named_and_exits_2(capsys):
+    assert main(["enterprises", "stats", "--date", "2022-04-20", "--industry", "toys"]) == 2
+    assert "未知的行业 toys" in capsys.readouterr().err

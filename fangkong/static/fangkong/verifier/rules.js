@@ -1,6 +1,7 @@
 // 防控 · offline checkpoint rules: a faithful JavaScript mirror of the server's pure engine,
 //   fangkong/engine/tokens.py      (compact JWS, EdDSA over Ed25519: parse and verify)
-//   fangkong/engine/gate_rules.py  (check_code, check_exit_pass)
+//   fangkong/engine/gate_rules.py  (check_code, check_exit_pass, check_vehicle_pass,
+//                                   check_driver_code)
 // so that a checkpoint device without network reaches the same decision, with the same reason
 // texts, as the server would. fangkong/checkpoints/tests/test_verifier_js.py runs both on the same
 // tokens and compares. Change the two together.
@@ -18,7 +19,8 @@ import * as ed from "../vendor/noble-ed25519-3.2.0.js";
 
 export const CODE = "fk-code";
 export const EXIT = "fk-exit";
-export const KIND_LABELS = { [CODE]: "健康码", [EXIT]: "出入通行码(易行码)" };
+export const VEHICLE = "fk-vehicle";
+export const KIND_LABELS = { [CODE]: "健康码", [EXIT]: "出入通行码(易行码)", [VEHICLE]: "车辆通行证" };
 export const ALGORITHM = "EdDSA";
 // Phones and verifier clocks drift; a token "issued" this far in the future is still accepted.
 export const CLOCK_LEEWAY_SECONDS = 60;
@@ -361,6 +363,39 @@ export function checkExitPass(claims, { communityCode, zoneLevel = null }) {
   return decision(reasons);
 }
 
+export const VEHICLE_REVOKED = "通行证已吊销";
+export const NOT_THE_DRIVER = "健康码不是通行证登记的驾驶员本人";
+
+/** gate_rules.check_vehicle_pass: not revoked, within nbf–exp, the plate (when typed), and the
+ * driver's colour — null offline, where the driver's own code scanned next decides. */
+export function checkVehiclePass(claims, now, { driverColour = null, plate = null, revoked = false } = {}) {
+  const reasons = [];
+  if (revoked) reasons.push(VEHICLE_REVOKED);
+  const start = own(claims, "nbf");
+  const end = own(claims, "exp");
+  const ints = isPyInt(start) && !(start instanceof PyFloat) && isPyInt(end) && !(end instanceof PyFloat);
+  if (!ints || !(Number(start) <= now && now < Number(end))) {
+    const window = ints ? `${localTime(start)}至${localTime(end)}` : "未知";
+    reasons.push(`通行证有效期为${window},当前不在有效期内`);
+  }
+  if (plate !== null && plate.replaceAll(" ", "").toUpperCase() !== own(claims, "pl")) {
+    const registered = own(claims, "pl");
+    reasons.push(`车牌${plate}与通行证登记的${registered === undefined ? "未知" : registered}不符`);
+  }
+  if (driverColour !== null && driverColour !== "green") {
+    const label = Object.hasOwn(COLOUR_LABELS, driverColour) ? COLOUR_LABELS[driverColour] : "未知";
+    reasons.push(`驾驶员健康码为${label},车辆通行证暂停使用`);
+  }
+  return decision(reasons);
+}
+
+/** gate_rules.check_driver_code: the code scanned right after a pass is the driver's own. */
+export function checkDriverCode(passClaims, codeClaims) {
+  const sub = own(passClaims, "sub");
+  if (typeof sub !== "string" || sub !== own(codeClaims, "sub")) return decision([NOT_THE_DRIVER]);
+  return decision([]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The offline verdict for one scan (what checkpoints.actions._judge does online, minus what only
 // the server knows: the live colour, the holder's record, the zone now, passes already used).
@@ -399,7 +434,15 @@ export async function decide(bundle, token, now, { direction = "" } = {}) {
     id_number: text(own(claims, "idm")),
   });
   let result;
-  if (kind === CODE) {
+  if (kind === VEHICLE) {
+    // The pass itself: signature, validity and the revocation list downloaded with the bundle
+    // (GET /api/passes/revoked); the driver's own code is scanned next (the page pairs them).
+    const revokedPasses = (bundle && bundle.revoked_passes) || [];
+    const revoked = revokedPasses.includes(own(claims, "pid"));
+    result = checkVehiclePass(claims, now, { revoked });
+    verdict.plate = text(own(claims, "pl"));
+    verdict.route = text(own(claims, "rt"));
+  } else if (kind === CODE) {
     // The bundle's requirements, judged on the colour the token was issued with.
     result = checkCode(req, claims, now);
   } else if (direction !== "exit" && direction !== "return") {
@@ -416,6 +459,9 @@ export async function decide(bundle, token, now, { direction = "" } = {}) {
 export const FKRules = Object.freeze({
   CODE,
   EXIT,
+  VEHICLE,
+  VEHICLE_REVOKED,
+  NOT_THE_DRIVER,
   KIND_LABELS,
   REASONS,
   CLOCK_LEEWAY_SECONDS,
@@ -436,6 +482,8 @@ export const FKRules = Object.freeze({
   startOfLocalDay,
   checkCode,
   checkExitPass,
+  checkVehiclePass,
+  checkDriverCode,
   decide,
 });
 

@@ -29,6 +29,9 @@ const BUNDLE_EVERY_MS = 10 * 60 * 1000;
 const UPLOAD_BATCH = 100;
 const STALE_BUNDLE_HOURS = 24;
 const SAME_CODE_PAUSE_MS = 4000; // the camera sees a held-up code many times a second
+// A road checkpoint (道路卡口): the driver's own code is scanned right after the vehicle pass.
+const DRIVER_CODE_WITHIN_MS = 3 * 60 * 1000;
+const REVOKED_PASSES_URL = "/api/passes/revoked";
 
 // localStorage keys, per checkpoint (its URLs), so one device can serve several checkpoints.
 const STORE = {
@@ -70,7 +73,7 @@ const el = {
   rejectedList: $("rejected-list"),
 };
 
-const state = { bundle: null, busy: false, uploading: false };
+const state = { bundle: null, busy: false, uploading: false, pendingPass: null };
 
 // ---- storage ------------------------------------------------------------------------------------
 
@@ -212,6 +215,17 @@ async function refreshBundle() {
     if (!response.ok) throw Object.assign(new Error("bundle"), { status: response.status });
     const bundle = response.data;
     if (!bundle || !Array.isArray(bundle.keys)) throw new Error("bundle without keys");
+    if ((bundle.requirements?.kinds || []).includes(FKRules.VEHICLE)) {
+      // Revoked vehicle passes travel with the bundle: offline, a revoked pass is refused
+      // from the refresh after its revocation (fangkong.passes, docs/passes.md).
+      const revoked = await requestJSON(
+        REVOKED_PASSES_URL,
+        { headers: { Accept: "application/json" }, cache: "no-store" },
+        BUNDLE_TIMEOUT_MS,
+      );
+      if (!revoked.ok || !Array.isArray(revoked.data?.revoked)) throw new Error("revoked passes");
+      bundle.revoked_passes = revoked.data.revoked;
+    }
     // Keep the newer of the stored and the fetched bundle (the fetched one may be a cached copy).
     const stored = load(STORE.bundle, null);
     const older = stored && bundleIssuedAt(stored) > bundleIssuedAt(bundle);
@@ -274,13 +288,13 @@ async function handleToken(raw) {
   try {
     if (navigator.onLine) {
       try {
-        verdict = await verifyOnline(token, scanId, dir);
+        verdict = pairWithPass(await verifyOnline(token, scanId, dir), token);
       } catch (error) {
         why = describeFailure(error);
       }
     }
     if (!verdict) {
-      verdict = await verifyOffline(token, dir);
+      verdict = pairWithPass(await verifyOffline(token, dir), token);
       if (verdict.outcome === "pass" || verdict.outcome === "deny") {
         enqueue({
           scan_id: scanId,
@@ -300,6 +314,34 @@ async function handleToken(raw) {
     state.busy = false;
     el.verifyButton.disabled = false;
   }
+}
+
+/** At a road checkpoint the health code scanned right after a vehicle pass must be the
+ * driver's own (gate_rules.check_driver_code); its colour is judged by the checkpoint's rules
+ * (online the live colour, offline the token's). A pass that is let through waits for it. */
+function pairWithPass(verdict, token) {
+  const pending = state.pendingPass;
+  state.pendingPass = null;
+  if (verdict.kind === FKRules.VEHICLE) {
+    const claims = FKRules.parse(token).claims;
+    verdict.plate = typeof claims.pl === "string" ? claims.pl : "";
+    verdict.route = typeof claims.rt === "string" ? claims.rt : "";
+    if (verdict.outcome === "pass") {
+      state.pendingPass = { claims, at: Date.now(), plate: verdict.plate };
+      verdict.awaitingDriver = true;
+    }
+    return verdict;
+  }
+  if (verdict.kind !== FKRules.CODE || !pending || Date.now() - pending.at > DRIVER_CODE_WITHIN_MS) {
+    return verdict;
+  }
+  verdict.driverOf = pending.plate || "";
+  const paired = FKRules.checkDriverCode(pending.claims, FKRules.parse(token).claims);
+  if (!paired.passed) {
+    verdict.outcome = "deny";
+    verdict.reasons = [...paired.reasons, ...(verdict.reasons || [])];
+  }
+  return verdict;
 }
 
 const COLOUR_CLASSES = new Set(["green", "yellow", "red"]);
@@ -330,6 +372,9 @@ function showResult(verdict, why, at) {
   if (verdict.mode === "offline" && outcome !== "error")
     notes.push("离线核验依据码内信息,未核对实时码色;联网后自动上传复核。");
   if (verdict.sampling) notes.push(verdict.sampling);
+  if (verdict.kind === FKRules.VEHICLE && verdict.plate) notes.push(`车牌 ${verdict.plate},路线 ${verdict.route || "—"}。`);
+  if (verdict.awaitingDriver) notes.push("请驾驶员随即出示本人健康码。");
+  if (verdict.driverOf !== undefined) notes.push(`驾驶员健康码(车辆通行证${verdict.driverOf ? ` ${verdict.driverOf}` : ""})。`);
   el.note.textContent = notes.join(" ");
   el.note.hidden = notes.length === 0;
   if (outcome === "deny" && navigator.vibrate) navigator.vibrate(200);
