@@ -4,10 +4,10 @@
     BASE64URL(header) "." BASE64URL(claims) "." BASE64URL(signature)
 
 The header names the algorithm, the key (`kid`) and the kind of token (`typ`): a health code
-(`fk-code`), an exit pass (`fk-exit`) or a
-vehicle pass (`fk-vehicle`). A verifier checks, in this order, the shape, the key
-(known, not revoked), the signature, the kind and the validity window — so nothing unsigned is
-ever trusted, and every failure has a reason a checkpoint can show.
+(`fk-code`), an exit pass (`fk-exit`) or a vehicle pass (`fk-vehicle`). A verifier checks, in
+this order, the shape, the key (known, not revoked), the signature, the kind and the validity
+window — so nothing unsigned is ever trusted, and every failure has a reason a checkpoint can
+show.
 """
 
 from __future__ import annotations

@@ -360,8 +360,21 @@ def dispatch_export(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def task_force(request):
+    """The groups of the districts one sees and their members; the command centre and a
+    district's reviewers form a district's task force and staff its groups here."""
     must_have(request.user, access.DISPATCH_READERS)
+    error, status = "", 200
+    may_staff = role_of(request.user) in access.CENTRE | {Role.DISTRICT_REVIEWER}
+    if request.method == "POST":
+        if not may_staff:
+            raise PermissionDenied("只有指挥部或区县可以调整工作专班")
+        try:
+            _staff_task_force(request)
+            return redirect("tickets:task_force")
+        except (act.TicketError, PermissionDenied) as problem:
+            error, status = str(problem), 400
     scope = districts_of(request.user)
     groups = TaskGroup.objects.order_by("county_code", "id")
     if scope is not None:
@@ -380,4 +393,34 @@ def task_force(request):
         }
         for g in groups
     ]
-    return render_staff(request, "tickets/task_force.html", {"rows": rows})
+    counties_seen = sorted(c for c in names if scope is None or c in scope)
+    return render_staff(
+        request,
+        "tickets/task_force.html",
+        {
+            "rows": rows,
+            "may_staff": may_staff,
+            "error": error,
+            "counties": [(c, names[c]) for c in counties_seen],
+        },
+        status=status,
+    )
+
+
+def _staff_task_force(request) -> None:
+    """Form a district's task force, or put an account in one of its groups."""
+    from django.contrib.auth import get_user_model
+
+    now = timezone.now()
+    data = request.POST
+    if data.get("form") == "form":
+        act.do_create_task_force(request.user, data.get("county", ""), now=now)
+        return
+    group = TaskGroup.objects.filter(pk=data.get("group") or 0).first()
+    if group is None:
+        raise act.TicketError("工作组:请选择")
+    username = (data.get("username") or "").strip()
+    member = get_user_model().objects.filter(username=username).select_related("staff").first()
+    if member is None:
+        raise act.TicketError(f"组员:没有用户名为“{username[:40]}”的账号")
+    act.do_add_member(request.user, group, member, lead=data.get("lead") == "on", now=now)
