@@ -285,9 +285,7 @@ def do_register_enterprise(
 
 def do_update_enterprise(user, enterprise: Enterprise, *, now: datetime, reason: str, **fields):
     """Change registry fields; the audit record keeps the old and the new values."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise FilingError("修改原因:必填")
+    reason = _required(reason, "修改原因")
     data = _clean(fields)
     _allow(user is None or access.can_keep(user, enterprise))
     if "county_code" in data:
@@ -501,6 +499,13 @@ def _locked(enterprise: Enterprise, at: datetime, now: datetime) -> tuple[Enterp
     return enterprise, status, steps
 
 
+def _required(text: str, label: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise FilingError(f"{label}:必填")
+    return text
+
+
 def _refuse(status: str, doing: str, needs: str) -> FilingError:
     return FilingError(f"当前状态为“{S(status).label}”,不能{doing}:{needs}")
 
@@ -635,9 +640,7 @@ def do_reject(
     """Send a filed plan back: the enterprise must file again."""
     _allow(user is None or access.can_keep(user, enterprise))
     at = _when(at, now)
-    reason = (reason or "").strip()
-    if not reason:
-        raise FilingError("退回原因:必填")
+    reason = _required(reason, "退回原因")
     with transaction.atomic():
         enterprise, status, _ = _locked(enterprise, at, now)
         if status != S.FILED:
@@ -670,9 +673,7 @@ def do_suspend(
 ) -> ResumptionStep:
     _allow(user is None or access.can_keep(user, enterprise))
     at = _when(at, now)
-    reason = (reason or "").strip()
-    if not reason:
-        raise FilingError("停工原因:必填")
+    reason = _required(reason, "停工原因")
     with transaction.atomic():
         enterprise, status, _ = _locked(enterprise, at, now)
         if status not in (S.RESUMED, S.APPROVED):

@@ -37,7 +37,8 @@ def _table(shown: dict, scope_name: str) -> list[str]:
         f"复工率 {percent(shown['resumption_rate'])}",
         f"复产率 {percent(shown['production_rate'])}",
         f"在岗人数 {shown['staff_on_duty']:,} 人,其中返岗人数 {shown['returning_staff']:,} 人",
-        f"已报送日报 {shown['reported']:,} 户,未报送 {shown['not_reported']:,} 户",
+        f"已报送日报 {shown['reported']:,} 户,当日无日报 {shown['not_reported']:,} 户"
+        "(含未复工企业;应报未报见提醒名单)",
     ]
     if shown["by_industry"]:
         width = max(len(r["industry_label"]) for r in shown["by_industry"])

@@ -216,9 +216,15 @@ def enterprise_detail(request, pk: int):
     enterprise = _enterprise(request.user, pk)
     now = timezone.now()
     status = _status(enterprise, now)
-    visible = set(access.visible_enterprises(request.user).values_list("pk", flat=True))
-    customers = enterprise.supplies_to.select_related("customer").order_by("customer__name")
-    suppliers = enterprise.supplied_by.select_related("supplier").order_by("supplier__name")
+    customers = list(enterprise.supplies_to.select_related("customer").order_by("customer__name"))
+    suppliers = list(enterprise.supplied_by.select_related("supplier").order_by("supplier__name"))
+    linked = {x.customer_id for x in customers} | {x.supplier_id for x in suppliers}
+    # Which linked enterprises the user may open (a link, or just the name).
+    visible = set(
+        access.visible_enterprises(
+            request.user, Enterprise.objects.filter(pk__in=linked)
+        ).values_list("pk", flat=True)
+    )
     today = _today(now)
     return render_staff(
         request,
